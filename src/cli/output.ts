@@ -1,0 +1,22 @@
+/** Terminal output with colour only on a TTY (and never when NO_COLOR is set). */
+export interface Output {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  readonly color: boolean;
+  readonly isTTY: boolean;
+}
+
+export function makeOutput(stream: NodeJS.WriteStream = process.stdout, errStream: NodeJS.WriteStream = process.stderr): Output {
+  const isTTY = Boolean(stream.isTTY);
+  return {
+    out: (s) => void stream.write(s.endsWith('\n') ? s : `${s}\n`),
+    err: (s) => void errStream.write(s.endsWith('\n') ? s : `${s}\n`),
+    color: isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb',
+    isTTY: Boolean(errStream.isTTY),
+  };
+}
+
+const SGR = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
+export type Colour = keyof typeof SGR;
+
+export const paint = (o: Output, c: Colour, s: string): string => (o.color ? `\x1b[${SGR[c]}m${s}\x1b[0m` : s);

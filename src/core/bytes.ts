@@ -1,0 +1,58 @@
+import { MvError, type ErrorLocation } from './errors.js';
+import type { ErrorCode } from './codes.js';
+
+const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes UTF-8 or throws `code` (never substitutes U+FFFD silently). */
+export function decodeUtf8(bytes: Uint8Array, code: ErrorCode, at: ErrorLocation = {}): string {
+  try {
+    return UTF8_STRICT.decode(bytes);
+  } catch {
+    throw new MvError(code, 'invalid UTF-8', at);
+  }
+}
+
+/** Latin-1: every byte maps to the code point of the same value (TextDecoder('latin1') is windows-1252). */
+export function decodeLatin1(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 8192) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return s;
+}
+
+/** Narrows a bigint (e.g. a u64 length field) to a safe JS integer or throws. */
+export function toSafeInt(v: bigint, code: ErrorCode, at: ErrorLocation = {}): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new MvError(code, `integer ${v} is out of range`, at);
+  }
+  return Number(v);
+}
+
+/** Multiplies non-negative integers, throwing when the product is not a safe integer. */
+export function mulChecked(values: readonly number[], code: ErrorCode, at: ErrorLocation = {}): number {
+  let p = 1;
+  for (const v of values) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new MvError(code, `invalid dimension ${v}`, at);
+    p *= v;
+    if (!Number.isSafeInteger(p)) throw new MvError(code, 'size overflows', at);
+  }
+  return p;
+}
+
+/** A DataView over a Uint8Array that respects its byteOffset. */
+export const viewOf = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+export const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+export const startsWith = (b: Uint8Array, prefix: readonly number[], at = 0): boolean => {
+  if (b.length < at + prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[at + i] !== prefix[i]) return false;
+  return true;
+};
+
+export const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
