@@ -4,3 +4,4 @@ export { decodeUtf8, decodeLatin1, toSafeInt, mulChecked, viewOf, equalBytes, st
 export { DEFAULT_LIMITS, withLimits, type Limits } from './limits.js';
 export { sha256Hex } from './hash.js';
 export { indexUnique } from './table.js';
+export { bytesSource, type ByteSource } from './source.js';
