@@ -1,0 +1,3 @@
+/** Model IR, artifact encoding and inference kernels (rank 2; pure). */
+export * from './ir.js';
+export { TensorBuilder, IR_DTYPE_BYTES, numelOf, type IrTensor, type IrTypedArray } from './tensors.js';
