@@ -63,6 +63,8 @@ const TABLE = {
   ZIP_FLAG_ANOMALY: { doc: 'ZIP general-purpose flags differ between local and central headers or are unusual.', ...INPUT },
   ZIP_INVALID: { doc: 'A ZIP archive is malformed (no end record, bad offsets, overlapping members).', ...INPUT },
   ZIP_NAME_MISMATCH: { doc: 'A ZIP local-header name differs from the central-directory name.', ...INPUT },
+  ZIP_PREFIX_DATA: { doc: 'Bytes precede the first ZIP member (a polyglot; the prefix is scanned as its own content).', ...INPUT },
+  ZIP_SIZE_MISMATCH: { doc: 'A ZIP member size differs from its data (stored sizes differ, or inflated length).', ...INPUT },
   ZIP_UNSAFE_NAME: { doc: 'A ZIP or tar member name is absolute, contains .., a backslash or NUL.', ...INPUT },
   ZIP_UNSUPPORTED_METHOD: { doc: 'A ZIP member uses a compression method other than stored or deflate.', ...INPUT },
 
