@@ -72,6 +72,7 @@ const TABLE = {
   SCAN_BLOCKED: { doc: 'A file was blocked by the scanner (malicious, unsafe or incomplete).', ...BLOCK },
   SCAN_BUILD_ON_GLOBAL: { doc: 'BUILD sets state on a module or class object (attribute poisoning gadget).', ...BLOCK },
   SCAN_CALLABLE_ARGUMENT: { doc: 'A callable is passed as an argument to another call.', ...BLOCK },
+  SCAN_COMPUTED_CALL: { doc: 'A call whose callee is a computed value (the result of another call), not a named global.', ...BLOCK },
   SCAN_DANGEROUS_NAME: { doc: 'A global names a dunder attribute used in sandbox escapes (__builtins__, __globals__, …).', ...BLOCK },
   SCAN_DOTTED_NAME: { doc: 'A global uses a dotted qualified name that is not explicitly allow-listed.', ...BLOCK },
   SCAN_GLOBAL_DENIED: { doc: 'A global is a known-dangerous callable or module (code execution, processes, network, files).', ...BLOCK },
@@ -89,21 +90,31 @@ const TABLE = {
   // ── integrity (signing) ─────────────────────────────────────────────────────────────────────
   SIG_BUNDLE_INVALID: { doc: 'A signature bundle is malformed or uses an unknown media or payload type.', http: 400, exit: 1 },
   SIG_CHAIN_INVALID: { doc: 'A certificate chain does not reach a trusted root or is not valid for code signing.', http: 400, exit: 1 },
+  SIG_IDENTITY_MISMATCH: { doc: 'The signing certificate does not carry an identity the caller or trust policy allows.', http: 400, exit: 1 },
   SIG_INVALID: { doc: 'A signature does not verify.', http: 400, exit: 1 },
   SIG_KEY_MISMATCH: { doc: 'The bundle was signed by a different key than the one given.', http: 400, exit: 1 },
   SIG_KEY_INVALID: { doc: 'A key file cannot be read or is not a supported key type.', ...USAGE },
   SIG_MANIFEST_INCONSISTENT: { doc: "The statement's subject digest does not match its resources.", http: 400, exit: 1 },
   SIG_MODEL_MISMATCH: { doc: 'Files were modified, are missing or are extra compared with the signed manifest.', http: 400, exit: 1 },
   SIG_PATH_UNSAFE: { doc: 'A resource name or model path is unsafe (.., absolute, backslash, symlink leaving the model).', http: 400, exit: 1 },
+  SIG_POLICY_INVALID: { doc: 'A trust policy or trusted-root file is malformed.', ...USAGE },
   SIG_UNSIGNED: { doc: 'A model has no signature and the trust policy requires one.', http: 403, exit: 1 },
 
   // ── audit ───────────────────────────────────────────────────────────────────────────────────
   AUDIT_CHECKPOINT_INVALID: { doc: 'An audit checkpoint is malformed or its signature does not verify.', http: 400, exit: 1 },
+  AUDIT_EVENT_INVALID: { doc: 'An audit event does not match the event schema or is not canonical JSON.', ...INPUT },
+  AUDIT_KEY_INVALID: { doc: 'A log signing key or verifier key (vkey) is malformed or of an unsupported type.', ...USAGE },
   AUDIT_LOG_INCONSISTENT: { doc: 'Stored audit entries do not reproduce the signed checkpoints.', http: 500, exit: 1 },
+  AUDIT_NOTE_INVALID: { doc: 'A signed note is malformed (encoding, layout, signature lines).', http: 400, exit: 1 },
+  AUDIT_NOTE_UNVERIFIED: { doc: 'No trusted key signed a note, or a trusted key\'s signature fails.', http: 400, exit: 1 },
   AUDIT_PROOF_INVALID: { doc: 'An inclusion or consistency proof does not verify.', http: 400, exit: 1 },
+  AUDIT_RANGE_INVALID: { doc: 'An audit index or tree size lies outside the log (index >= size, size > log size, m > n).', http: 404, exit: 1 },
+  AUDIT_RECEIPT_INVALID: { doc: 'A tlog-proof receipt is malformed.', http: 400, exit: 1 },
 
   // ── runtime / convert ───────────────────────────────────────────────────────────────────────
   ARTIFACT_INVALID: { doc: 'A model artifact does not match its schema or its tensors.', ...INPUT },
+  CONVERT_PARITY_FAILED: { doc: 'The converted artifact does not predict the same as the source graph.', http: 500, exit: 1 },
+  CONVERT_STATE_INVALID: { doc: "An estimator's pickled state lacks a field or has a field of the wrong type or shape.", http: 422, exit: 1 },
   CONVERT_UNSUPPORTED: { doc: 'The model uses estimators or options the converter does not support.', http: 422, exit: 1 },
   INPUT_INVALID: { doc: 'Prediction input has the wrong shape, names, types or missing values.', ...INPUT },
 
