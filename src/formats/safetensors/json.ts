@@ -1,0 +1,209 @@
+import { MvError, type ErrorCode } from '../../core/index.js';
+
+/**
+ * A strict RFC 8259 JSON reader that keeps what `JSON.parse` throws away: duplicate keys (an error
+ * here — serde and JSON.parse both silently keep the last, formats.md §8), number lexemes (so
+ * `1.0`, `-0` or `1e2` can be refused where an integer is required) and key order. Input is
+ * attacker-controlled: nesting depth is bounded and every error carries the character offset.
+ */
+export type JsonNode =
+  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, JsonNode])[]; readonly at: number }
+  | { readonly kind: 'array'; readonly items: readonly JsonNode[]; readonly at: number }
+  | { readonly kind: 'string'; readonly value: string; readonly at: number }
+  | { readonly kind: 'number'; readonly lexeme: string; readonly value: number; readonly at: number }
+  | { readonly kind: 'bool'; readonly value: boolean; readonly at: number }
+  | { readonly kind: 'null'; readonly at: number };
+
+export interface JsonReadOptions {
+  /** Error code for malformed JSON. */
+  readonly code: ErrorCode;
+  /** Error code for a repeated object key. */
+  readonly duplicateCode: ErrorCode;
+  /** Deepest nesting of arrays/objects. */
+  readonly maxDepth?: number;
+  /** Added to character offsets in errors (e.g. the header's byte offset; exact for ASCII). */
+  readonly baseOffset?: number;
+}
+
+const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
+const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+
+/** Parses one JSON value that spans the whole text (surrounding JSON whitespace allowed). */
+export function readJson(text: string, opts: JsonReadOptions): { value: JsonNode; leadingWs: number; trailingWs: number } {
+  const maxDepth = opts.maxDepth ?? 64;
+  const base = opts.baseOffset ?? 0;
+  let i = 0;
+  const fail = (msg: string, at = i): never => {
+    throw new MvError(opts.code, `JSON: ${msg}`, { offset: base + at });
+  };
+  const skipWs = (): void => {
+    while (i < text.length && WS.has(text.charCodeAt(i))) i++;
+  };
+
+  const readString = (): string => {
+    // at opening quote
+    i++;
+    let out = '';
+    let run = i;
+    for (;;) {
+      if (i >= text.length) fail('unterminated string');
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        out += text.slice(run, i);
+        i++;
+        return out;
+      }
+      if (c < 0x20) fail('control character in string');
+      if (c === 0x5c) {
+        out += text.slice(run, i);
+        const e = text[i + 1];
+        i += 2;
+        switch (e) {
+          case '"': out += '"'; break;
+          case '\\': out += '\\'; break;
+          case '/': out += '/'; break;
+          case 'b': out += '\b'; break;
+          case 'f': out += '\f'; break;
+          case 'n': out += '\n'; break;
+          case 'r': out += '\r'; break;
+          case 't': out += '\t'; break;
+          case 'u': {
+            const hex = (at: number): number => {
+              const h = text.slice(at, at + 4);
+              if (!/^[0-9a-fA-F]{4}$/.test(h)) fail('bad \\u escape', at);
+              return parseInt(h, 16);
+            };
+            const u = hex(i);
+            i += 4;
+            if (u >= 0xd800 && u <= 0xdbff) {
+              if (text[i] !== '\\' || text[i + 1] !== 'u') fail('lone leading surrogate');
+              const lo = hex(i + 2);
+              if (lo < 0xdc00 || lo > 0xdfff) fail('lone leading surrogate');
+              i += 6;
+              out += String.fromCharCode(u, lo);
+            } else if (u >= 0xdc00 && u <= 0xdfff) {
+              fail('lone trailing surrogate');
+            } else out += String.fromCharCode(u);
+            break;
+          }
+          default:
+            fail('bad escape', i - 1);
+        }
+        run = i;
+        continue;
+      }
+      i++;
+    }
+  };
+
+  const readValue = (depth: number): JsonNode => {
+    skipWs();
+    const at = i;
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      if (depth >= maxDepth) fail(`nesting deeper than ${maxDepth}`);
+    }
+    if (c === '{') {
+      i++;
+      const entries: [string, JsonNode][] = [];
+      const seen = new Set<string>();
+      skipWs();
+      if (text[i] === '}') {
+        i++;
+        return { kind: 'object', entries, at };
+      }
+      for (;;) {
+        skipWs();
+        if (text[i] !== '"') fail('expected a string key');
+        const keyAt = i;
+        const key = readString();
+        if (seen.has(key)) throw new MvError(opts.duplicateCode, `duplicate key ${JSON.stringify(key)}`, { offset: base + keyAt });
+        seen.add(key);
+        skipWs();
+        if (text[i] !== ':') fail('expected ":"');
+        i++;
+        entries.push([key, readValue(depth + 1)]);
+        skipWs();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return { kind: 'object', entries, at };
+        }
+        fail('expected "," or "}"');
+      }
+    }
+    if (c === '[') {
+      i++;
+      const items: JsonNode[] = [];
+      skipWs();
+      if (text[i] === ']') {
+        i++;
+        return { kind: 'array', items, at };
+      }
+      for (;;) {
+        items.push(readValue(depth + 1));
+        skipWs();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return { kind: 'array', items, at };
+        }
+        fail('expected "," or "]"');
+      }
+    }
+    if (c === '"') return { kind: 'string', value: readString(), at };
+    if (text.startsWith('true', i)) {
+      i += 4;
+      return { kind: 'bool', value: true, at };
+    }
+    if (text.startsWith('false', i)) {
+      i += 5;
+      return { kind: 'bool', value: false, at };
+    }
+    if (text.startsWith('null', i)) {
+      i += 4;
+      return { kind: 'null', at };
+    }
+    NUMBER_RE.lastIndex = i;
+    const m = NUMBER_RE.exec(text);
+    if (m && m[0].length > 0) {
+      i += m[0].length;
+      return { kind: 'number', lexeme: m[0], value: Number(m[0]), at };
+    }
+    return fail(i >= text.length ? 'unexpected end' : 'unexpected character');
+  };
+
+  skipWs();
+  const leadingWs = i;
+  const value = readValue(0);
+  const end = i;
+  skipWs();
+  if (i !== text.length) fail('trailing characters after the value');
+  return { value, leadingWs, trailingWs: text.length - end };
+}
+
+/** Converts a JsonNode to a plain JS value (objects without duplicates by construction). */
+export function toPlain(n: JsonNode): unknown {
+  switch (n.kind) {
+    case 'object': {
+      const o: Record<string, unknown> = {};
+      for (const [k, v] of n.entries) Object.defineProperty(o, k, { value: toPlain(v), enumerable: true, writable: true, configurable: true });
+      return o;
+    }
+    case 'array':
+      return n.items.map(toPlain);
+    case 'string':
+    case 'bool':
+      return n.value;
+    case 'number':
+      return n.value;
+    case 'null':
+      return null;
+  }
+}
