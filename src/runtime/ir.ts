@@ -312,7 +312,7 @@ export interface SvmOp {
 
 /**
  * k-nearest neighbours by brute force: distance = (Σ |x − s|^p)^(1/p) (p = 2: sqrt of sum of squares;
- * p = Infinity: max), k nearest with ties broken by lower training index. fit_x F64 [n, n_features];
+ * metric 'chebyshev': max |x − s|), k nearest with ties broken by lower training index. fit_x F64 [n, n_features];
  * y: classifier I64 [n] class indices, regressor F64 [n, n_outputs].
  */
 export interface KnnOp {
@@ -323,7 +323,10 @@ export interface KnnOp {
   readonly y: TensorRef;
   readonly k: number;
   readonly weights: 'uniform' | 'distance';
+  /** Minkowski exponent (1 manhattan, 2 euclidean); ignored for 'chebyshev'. */
   readonly p: number;
+  /** Default 'minkowski'; 'chebyshev' = max |x − s|. */
+  readonly metric?: 'minkowski' | 'chebyshev';
   readonly n_classes?: number;
 }
 

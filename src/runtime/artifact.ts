@@ -1,0 +1,148 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { MvError } from '../core/index.js';
+import { parseSafetensors, readJson, toPlain, writeSafetensors, type SafetensorsFile, type StTensorInput } from '../formats/safetensors/index.js';
+import { ARTIFACT_FORMAT, MODEL_IR_VERSION, type ModelIR, type Op, type Provenance, type TensorRef } from './ir.js';
+import schema from './schema/model-v1.json' with { type: 'json' };
+import { IR_DTYPE_BYTES, numelOf, type IrTensor, type IrTypedArray } from './tensors.js';
+import { validateGraph } from './validate.js';
+
+/** A decoded, fully validated artifact: the description and its tensors (copied, aligned typed arrays). */
+export interface Artifact {
+  readonly ir: ModelIR;
+  readonly tensors: ReadonlyMap<string, IrTensor>;
+  /** Size of the artifact in bytes. */
+  readonly bytes: number;
+}
+
+/** The part of the description a converter builds; `version` and `provenance` are added by {@link encodeArtifact}. */
+export type ModelDescription = Omit<ModelIR, 'version' | 'provenance'>;
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const validateSchema = ajv.compile(schema);
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function schemaError(errors: readonly ErrorObject[] | null | undefined): MvError {
+  const e = errors?.[0];
+  const path = (e?.instancePath ?? '').split('/').filter(Boolean);
+  const detail = (errors ?? []).slice(0, 5).map((x) => `${x.instancePath || '/'} ${x.message ?? ''}`).join('; ');
+  return new MvError('ARTIFACT_INVALID', `model description does not match schema model-v1: ${detail}`, { path: ['__metadata__', 'model', ...path] });
+}
+
+/** Checks a model description against the versioned JSON Schema (src/runtime/schema/model-v1.json). */
+export function assertModelIR(v: unknown): asserts v is ModelIR {
+  if (!validateSchema(v)) throw schemaError(validateSchema.errors);
+}
+
+/** Collects every tensor reference of a graph with its JSON path. */
+export function collectRefs(op: Op, path: (string | number)[] = ['graph'], out: { ref: TensorRef; path: (string | number)[] }[] = []): typeof out {
+  for (const [k, v] of Object.entries(op)) {
+    if (k === 'parts' || k === 'steps') {
+      (v as Op[]).forEach((child, i) => collectRefs(child, [...path, k, i], out));
+    } else if (k === 'categories') {
+      (v as { kind: string; values: unknown }[]).forEach((c, i) => {
+        if (c.kind === 'number') out.push({ ref: c.values as TensorRef, path: [...path, k, i, 'values'] });
+      });
+    } else if (v && typeof v === 'object' && !Array.isArray(v) && 'tensor' in v) {
+      out.push({ ref: v as TensorRef, path: [...path, k] });
+    }
+  }
+  return out;
+}
+
+/** Every reference must name a stored tensor with exactly the declared dtype and shape; every stored tensor must be referenced. */
+function checkTensors(ir: ModelIR, tensors: ReadonlyMap<string, { dtype: string; shape: readonly number[] }>): void {
+  const used = new Set<string>();
+  for (const { ref, path } of collectRefs(ir.graph)) {
+    const t = tensors.get(ref.tensor);
+    if (!t) throw new MvError('ARTIFACT_INVALID', `tensor ${JSON.stringify(ref.tensor)} is referenced but not stored`, { path });
+    if (t.dtype !== ref.dtype) throw new MvError('ARTIFACT_INVALID', `tensor ${JSON.stringify(ref.tensor)} is ${t.dtype}, declared ${ref.dtype}`, { path });
+    if (t.shape.length !== ref.shape.length || t.shape.some((d, i) => d !== ref.shape[i])) {
+      throw new MvError('ARTIFACT_INVALID', `tensor ${JSON.stringify(ref.tensor)} has shape [${t.shape.join(', ')}], declared [${ref.shape.join(', ')}]`, { path });
+    }
+    used.add(ref.tensor);
+  }
+  for (const name of tensors.keys()) {
+    if (!used.has(name)) throw new MvError('ARTIFACT_INVALID', `tensor ${JSON.stringify(name)} is stored but never referenced`, { path: [name] });
+  }
+}
+
+const ARRAYS: Readonly<Record<IrTensor['dtype'], (b: ArrayBuffer) => IrTypedArray>> = {
+  F64: (b) => new Float64Array(b),
+  F32: (b) => new Float32Array(b),
+  I64: (b) => new BigInt64Array(b),
+  I32: (b) => new Int32Array(b),
+  U32: (b) => new Uint32Array(b),
+  U8: (b) => new Uint8Array(b),
+};
+
+/** Copies raw little-endian bytes into a fresh (aligned) typed array. */
+function toTyped(dtype: IrTensor['dtype'], raw: Uint8Array): IrTypedArray {
+  const copy = raw.slice();
+  const width = IR_DTYPE_BYTES[dtype];
+  if (!LITTLE_ENDIAN && width > 1) for (let i = 0; i < copy.length; i += width) copy.subarray(i, i + width).reverse();
+  return ARRAYS[dtype](copy.buffer);
+}
+
+function tensorBytes(t: IrTensor): Uint8Array {
+  const b = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice();
+  const width = IR_DTYPE_BYTES[t.dtype];
+  if (!LITTLE_ENDIAN && width > 1) for (let i = 0; i < b.length; i += width) b.subarray(i, i + width).reverse();
+  return b;
+}
+
+/**
+ * Writes an artifact: one canonical safetensors file whose `__metadata__` is
+ * `{"format": "modelvault/1", "model": "<JSON of the description>"}`. The description is validated
+ * exactly as {@link decodeArtifact} would, so an invalid artifact is never written.
+ */
+export function encodeArtifact(description: ModelDescription, tensors: ReadonlyMap<string, IrTensor>, provenance: Provenance): Uint8Array {
+  const ir: ModelIR = { version: MODEL_IR_VERSION, input: description.input, output: description.output, graph: description.graph, provenance };
+  const plain = JSON.parse(JSON.stringify(ir)) as unknown;
+  assertModelIR(plain);
+  for (const [name, t] of tensors) {
+    if (t.data.length !== numelOf(t.shape)) throw new MvError('ARTIFACT_INVALID', `tensor ${name}: ${t.data.length} elements for shape [${t.shape.join(', ')}]`, { path: [name] });
+  }
+  checkTensors(plain, tensors);
+  validateGraph(plain, tensors);
+  const st = new Map<string, StTensorInput>();
+  for (const [name, t] of tensors) st.set(name, { dtype: t.dtype, shape: t.shape, data: tensorBytes(t) });
+  return writeSafetensors(st, { format: ARTIFACT_FORMAT, model: JSON.stringify(plain) });
+}
+
+/** Reads the description out of a parsed safetensors file (format tag, strict JSON, schema). */
+export function readDescription(file: SafetensorsFile): ModelIR {
+  const md = file.metadata;
+  if (!md) throw new MvError('ARTIFACT_INVALID', 'no __metadata__: not a modelvault artifact', { path: ['__metadata__'] });
+  const keys = Object.keys(md).sort();
+  if (keys.length !== 2 || keys[0] !== 'format' || keys[1] !== 'model') {
+    throw new MvError('ARTIFACT_INVALID', `__metadata__ must have exactly the keys format and model, found ${keys.join(', ')}`, { path: ['__metadata__'] });
+  }
+  if (md.format !== ARTIFACT_FORMAT) throw new MvError('ARTIFACT_INVALID', `unsupported artifact format ${JSON.stringify(md.format)} (expected ${ARTIFACT_FORMAT})`, { path: ['__metadata__', 'format'] });
+  const { value } = readJson(md.model!, { code: 'ARTIFACT_INVALID', duplicateCode: 'ARTIFACT_INVALID', maxDepth: 200 });
+  const plain = toPlain(value);
+  assertModelIR(plain);
+  return plain;
+}
+
+/**
+ * Decodes and strictly validates an artifact: the safetensors rules (formats.md §8, strict mode),
+ * the format tag, the JSON Schema, every referenced tensor present with the declared dtype and
+ * shape, no unreferenced tensors, and the per-operator consistency checks of validate.ts.
+ * Any failure is ARTIFACT_INVALID (or an ST_* code) with a path.
+ */
+export function decodeArtifact(bytes: Uint8Array): Artifact {
+  const file = parseSafetensors(bytes, { strict: true });
+  const ir = readDescription(file);
+  for (const t of file.tensors) {
+    if (!(t.dtype in IR_DTYPE_BYTES)) throw new MvError('ARTIFACT_INVALID', `tensor ${JSON.stringify(t.name)} has dtype ${t.dtype}, which the runtime does not use`, { path: [t.name] });
+  }
+  checkTensors(ir, file.byName);
+  const tensors = new Map<string, IrTensor>();
+  for (const t of file.tensors) {
+    const dtype = t.dtype as IrTensor['dtype'];
+    tensors.set(t.name, { dtype, shape: t.shape, data: toTyped(dtype, file.read(t.name)) });
+  }
+  validateGraph(ir, tensors);
+  return { ir, tensors, bytes: bytes.length };
+}

@@ -1,0 +1,399 @@
+import { MvError, assertNever } from '../core/index.js';
+import { isEstimatorOp, type Method, type ModelIR, type Op, type TensorRef, type TreeEnsembleOp } from './ir.js';
+import type { IrTensor } from './tensors.js';
+
+/**
+ * Semantic validation of a model description against its tensors, after the JSON Schema: widths
+ * flow through the graph, text columns only reach operators that take text, shapes agree between
+ * tensors, indices are in range, trees are trees (no cycles, no shared nodes), and the head agrees
+ * with the estimator. After this, kernels can index without bounds checks in their hot loops.
+ */
+type Path = readonly (string | number)[];
+type ColType = 'num' | 'text';
+
+const fail = (path: Path, msg: string): never => {
+  throw new MvError('ARTIFACT_INVALID', msg, { path: [...path] });
+};
+
+interface Ctx {
+  readonly tensors: ReadonlyMap<string, IrTensor>;
+}
+
+const dims = (r: TensorRef): readonly number[] => r.shape;
+const data = (ctx: Ctx, r: TensorRef): IrTensor['data'] => ctx.tensors.get(r.tensor)!.data;
+
+function expectShape(r: TensorRef | undefined, shape: readonly number[], path: Path, what: string): void {
+  if (!r) return;
+  if (r.shape.length !== shape.length || r.shape.some((d, i) => d !== shape[i])) {
+    fail(path, `${what} must have shape [${shape.join(', ')}], has [${r.shape.join(', ')}]`);
+  }
+}
+
+function expectDtype(r: TensorRef | undefined, dtypes: readonly string[], path: Path, what: string): void {
+  if (r && !dtypes.includes(r.dtype)) fail(path, `${what} must be ${dtypes.join(' or ')}, is ${r.dtype}`);
+}
+
+function allNumeric(types: readonly ColType[], path: Path, kind: string): void {
+  const j = types.indexOf('text');
+  if (j >= 0) fail(path, `${kind} needs numeric input but column ${j} is text`);
+}
+
+function expectWidth(types: readonly ColType[], n: number, path: Path, kind: string): void {
+  if (types.length !== n) fail(path, `${kind} expects ${n} input columns, gets ${types.length}`);
+}
+
+const ints = (ctx: Ctx, r: TensorRef): ArrayLike<number> => {
+  const d = data(ctx, r);
+  return d instanceof BigInt64Array ? Array.from(d, Number) : (d as ArrayLike<number>);
+};
+
+/** Validates the tree structure: every root starts a proper tree; no node is reachable twice. */
+function checkTrees(ctx: Ctx, op: TreeEnsembleOp, path: Path): void {
+  const N = op.n_nodes;
+  const left = ints(ctx, op.left);
+  const right = ints(ctx, op.right);
+  const feature = ints(ctx, op.feature);
+  const roots = ints(ctx, op.roots);
+  const groups = ints(ctx, op.groups);
+  const catSplit = op.cat_split ? ints(ctx, op.cat_split) : undefined;
+  const nCat = op.cat_offsets ? dims(op.cat_offsets)[0]! - 1 : 0;
+  const seen = new Uint8Array(N);
+  const stack: number[] = [];
+  for (let t = 0; t < op.n_trees; t++) {
+    const g = groups[t]!;
+    if (!(g >= 0 && (g + 1) * op.value_width <= op.n_outputs)) fail([...path, 'groups', t], `tree ${t} group ${g} is outside the ${op.n_outputs} outputs`);
+    const r = roots[t]!;
+    if (!(r >= 0 && r < N)) fail([...path, 'roots', t], `tree ${t} root ${r} is not a node`);
+    stack.push(r);
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (seen[n]) fail([...path, 'left'], `node ${n} is reachable twice (cycle or shared subtree)`);
+      seen[n] = 1;
+      const l = left[n]!;
+      if (l === -1) continue;
+      const rr = right[n]!;
+      if (!(l >= 0 && l < N && rr >= 0 && rr < N)) fail([...path, 'left'], `node ${n} has children ${l}, ${rr} outside 0..${N - 1}`);
+      const f = feature[n]!;
+      if (!(f >= 0 && f < op.n_features)) fail([...path, 'feature'], `node ${n} splits on feature ${f} of ${op.n_features}`);
+      if (catSplit) {
+        const c = catSplit[n]!;
+        if (!(c >= -1 && c < nCat)) fail([...path, 'cat_split'], `node ${n} categorical split ${c} of ${nCat}`);
+      }
+      stack.push(rr, l);
+    }
+  }
+}
+
+function checkTreeEnsemble(ctx: Ctx, op: TreeEnsembleOp, types: readonly ColType[], path: Path): number {
+  expectWidth(types, op.n_features, path, 'tree-ensemble');
+  allNumeric(types, path, 'tree-ensemble');
+  const N = op.n_nodes;
+  const T = op.n_trees;
+  for (const k of ['feature', 'left', 'right'] as const) {
+    expectShape(op[k], [N], [...path, k], k);
+    expectDtype(op[k], ['I32'], [...path, k], k);
+  }
+  expectShape(op.threshold, [N], [...path, 'threshold'], 'threshold');
+  expectDtype(op.threshold, ['F64'], [...path, 'threshold'], 'threshold');
+  expectShape(op.values, [N, op.value_width], [...path, 'values'], 'values');
+  expectDtype(op.values, ['F64'], [...path, 'values'], 'values');
+  for (const k of ['missing_left', 'missing_type'] as const) {
+    expectShape(op[k], [N], [...path, k], k);
+    expectDtype(op[k], ['U8'], [...path, k], k);
+  }
+  for (const k of ['roots', 'groups'] as const) {
+    expectShape(op[k], [T], [...path, k], k);
+    expectDtype(op[k], ['I32'], [...path, k], k);
+  }
+  expectShape(op.weights, [T], [...path, 'weights'], 'weights');
+  expectDtype(op.weights, ['F64'], [...path, 'weights'], 'weights');
+  if (op.base.length !== op.n_outputs) fail([...path, 'base'], `base has ${op.base.length} values for ${op.n_outputs} outputs`);
+  if (op.split === 'lightgbm' && !op.missing_type) fail(path, 'lightgbm splits need missing_type');
+  const cat = [op.cat_split, op.cat_offsets, op.cat_words];
+  if (cat.some(Boolean) && !cat.every(Boolean)) fail(path, 'cat_split, cat_offsets and cat_words go together');
+  if (op.cat_split && op.cat_offsets && op.cat_words) {
+    if (op.split === 'sklearn-tree') fail(path, 'sklearn-tree splits have no categories');
+    expectShape(op.cat_split, [N], [...path, 'cat_split'], 'cat_split');
+    expectDtype(op.cat_split, ['I32'], [...path, 'cat_split'], 'cat_split');
+    expectDtype(op.cat_offsets, ['I32'], [...path, 'cat_offsets'], 'cat_offsets');
+    expectDtype(op.cat_words, ['U32'], [...path, 'cat_words'], 'cat_words');
+    if (dims(op.cat_offsets).length !== 1 || dims(op.cat_offsets)[0]! < 1) fail([...path, 'cat_offsets'], 'cat_offsets must be 1-D with at least one entry');
+    if (dims(op.cat_words).length !== 1) fail([...path, 'cat_words'], 'cat_words must be 1-D');
+    const off = ints(ctx, op.cat_offsets);
+    const W = dims(op.cat_words)[0]!;
+    if (off[0] !== 0 || off[off.length - 1] !== W) fail([...path, 'cat_offsets'], `cat_offsets must run from 0 to ${W}`);
+    for (let i = 1; i < off.length; i++) if (off[i]! < off[i - 1]!) fail([...path, 'cat_offsets'], 'cat_offsets must not decrease');
+    if (op.cat_known_words) {
+      expectShape(op.cat_known_words, [W], [...path, 'cat_known_words'], 'cat_known_words');
+      expectDtype(op.cat_known_words, ['U32'], [...path, 'cat_known_words'], 'cat_known_words');
+    }
+  } else if (op.cat_known_words) fail(path, 'cat_known_words without categorical splits');
+  const lin = [op.linear_offsets, op.linear_features, op.linear_coeffs, op.linear_const];
+  if (lin.some(Boolean)) {
+    if (!lin.every(Boolean)) fail(path, 'linear_offsets, linear_features, linear_coeffs and linear_const go together');
+    if (op.split !== 'lightgbm') fail(path, 'linear leaves are a lightgbm feature');
+    if (op.value_width !== 1) fail(path, 'linear leaves need value_width 1');
+    expectShape(op.linear_offsets, [N + 1], [...path, 'linear_offsets'], 'linear_offsets');
+    expectDtype(op.linear_offsets, ['I32'], [...path, 'linear_offsets'], 'linear_offsets');
+    expectShape(op.linear_const, [N], [...path, 'linear_const'], 'linear_const');
+    expectDtype(op.linear_const, ['F64'], [...path, 'linear_const'], 'linear_const');
+    const L = dims(op.linear_features!)[0]!;
+    expectShape(op.linear_features, [L], [...path, 'linear_features'], 'linear_features');
+    expectShape(op.linear_coeffs, [L], [...path, 'linear_coeffs'], 'linear_coeffs');
+    expectDtype(op.linear_features, ['I32'], [...path, 'linear_features'], 'linear_features');
+    expectDtype(op.linear_coeffs, ['F64'], [...path, 'linear_coeffs'], 'linear_coeffs');
+    const off = ints(ctx, op.linear_offsets!);
+    if (off[0] !== 0 || off[N] !== L) fail([...path, 'linear_offsets'], `linear_offsets must run from 0 to ${L}`);
+    for (let i = 1; i <= N; i++) if (off[i]! < off[i - 1]!) fail([...path, 'linear_offsets'], 'linear_offsets must not decrease');
+    const lf = ints(ctx, op.linear_features!);
+    for (let i = 0; i < L; i++) if (!(lf[i]! >= 0 && lf[i]! < op.n_features)) fail([...path, 'linear_features'], `linear feature ${lf[i]} out of range`);
+  }
+  if (op.divisor !== undefined && op.aggregation !== 'mean') fail([...path, 'divisor'], 'divisor only applies to mean aggregation');
+  checkTrees(ctx, op, path);
+  return op.n_outputs;
+}
+
+/** Returns the estimator's class count (classifier) or output count (regressor). */
+function estimatorWidth(ctx: Ctx, op: Op, types: readonly ColType[], path: Path): number {
+  switch (op.kind) {
+    case 'linear': {
+      const [K, F] = dims(op.coef);
+      if (dims(op.coef).length !== 2) fail([...path, 'coef'], 'coef must be 2-D [n_targets, n_features]');
+      expectWidth(types, F!, path, 'linear');
+      allNumeric(types, path, 'linear');
+      expectShape(op.intercept, [K!], [...path, 'intercept'], 'intercept');
+      expectDtype(op.coef, ['F64'], [...path, 'coef'], 'coef');
+      expectDtype(op.intercept, ['F64'], [...path, 'intercept'], 'intercept');
+      return K!;
+    }
+    case 'tree-ensemble':
+      return checkTreeEnsemble(ctx, op, types, path);
+    case 'svm': {
+      const sv = dims(op.support_vectors);
+      if (sv.length !== 2) fail([...path, 'support_vectors'], 'support_vectors must be 2-D');
+      expectWidth(types, sv[1]!, path, 'svm');
+      allNumeric(types, path, 'svm');
+      const nSV = sv[0]!;
+      const C = op.n_support.length;
+      if (op.n_support.reduce((a, b) => a + b, 0) !== nSV) fail([...path, 'n_support'], `n_support sums to ${op.n_support.reduce((a, b) => a + b, 0)}, not ${nSV}`);
+      const rows = op.task === 'svc' ? C - 1 : 1;
+      const pairs = op.task === 'svc' ? (C * (C - 1)) / 2 : 1;
+      if (op.task === 'svc' && C < 2) fail([...path, 'n_support'], 'an SVC needs at least two classes');
+      expectShape(op.dual_coef, [rows, nSV], [...path, 'dual_coef'], 'dual_coef');
+      expectShape(op.intercept, [pairs], [...path, 'intercept'], 'intercept');
+      if (Boolean(op.prob_a) !== Boolean(op.prob_b)) fail(path, 'prob_a and prob_b go together');
+      expectShape(op.prob_a, [pairs], [...path, 'prob_a'], 'prob_a');
+      expectShape(op.prob_b, [pairs], [...path, 'prob_b'], 'prob_b');
+      for (const k of ['support_vectors', 'dual_coef', 'intercept', 'prob_a', 'prob_b'] as const) expectDtype(op[k], ['F64'], [...path, k], k);
+      return op.task === 'svc' ? C : 1;
+    }
+    case 'knn': {
+      const fx = dims(op.fit_x);
+      if (fx.length !== 2) fail([...path, 'fit_x'], 'fit_x must be 2-D');
+      expectWidth(types, fx[1]!, path, 'knn');
+      allNumeric(types, path, 'knn');
+      expectDtype(op.fit_x, ['F64'], [...path, 'fit_x'], 'fit_x');
+      const n = fx[0]!;
+      if (op.k > n) fail([...path, 'k'], `k = ${op.k} exceeds the ${n} training samples`);
+      if (op.task === 'classifier') {
+        expectShape(op.y, [n], [...path, 'y'], 'y');
+        expectDtype(op.y, ['I64', 'I32'], [...path, 'y'], 'y');
+        if (!op.n_classes) fail(path, 'a knn classifier needs n_classes');
+        const y = ints(ctx, op.y);
+        for (let i = 0; i < n; i++) if (!(y[i]! >= 0 && y[i]! < op.n_classes!)) fail([...path, 'y'], `class index ${y[i]} out of range`);
+        return op.n_classes!;
+      }
+      expectDtype(op.y, ['F64'], [...path, 'y'], 'y');
+      const yd = dims(op.y);
+      if (yd[0] !== n || yd.length > 2) fail([...path, 'y'], 'y must be [n] or [n, n_outputs]');
+      return yd.length === 2 ? yd[1]! : 1;
+    }
+    case 'gaussian-nb': {
+      const th = dims(op.theta);
+      if (th.length !== 2) fail([...path, 'theta'], 'theta must be 2-D');
+      expectWidth(types, th[1]!, path, 'gaussian-nb');
+      allNumeric(types, path, 'gaussian-nb');
+      expectShape(op.var, th, [...path, 'var'], 'var');
+      expectShape(op.class_prior, [th[0]!], [...path, 'class_prior'], 'class_prior');
+      for (const k of ['theta', 'var', 'class_prior'] as const) expectDtype(op[k], ['F64'], [...path, k], k);
+      return th[0]!;
+    }
+    default:
+      return fail(path, `${op.kind} is not an estimator`);
+  }
+}
+
+/** Output column types of a transform; throws on inconsistencies. */
+function transformTypes(ctx: Ctx, op: Op, types: readonly ColType[], path: Path): ColType[] {
+  switch (op.kind) {
+    case 'identity':
+      return [...types];
+    case 'scale':
+      expectWidth(types, op.n_features, path, 'scale');
+      allNumeric(types, path, 'scale');
+      for (const k of ['sub', 'mul', 'div', 'add'] as const) {
+        expectShape(op[k], [op.n_features], [...path, k], k);
+        expectDtype(op[k], ['F64'], [...path, k], k);
+      }
+      if (op.clip && !(op.clip[0] <= op.clip[1])) fail([...path, 'clip'], 'clip must be [low, high] with low <= high');
+      return [...types];
+    case 'impute': {
+      expectWidth(types, op.n_features, path, 'impute');
+      expectShape(op.statistics, [op.n_features], [...path, 'statistics'], 'statistics');
+      expectDtype(op.statistics, ['F64'], [...path, 'statistics'], 'statistics');
+      if (op.text_statistics && op.text_statistics.length !== op.n_features) fail([...path, 'text_statistics'], 'text_statistics must have one entry per feature');
+      types.forEach((t, j) => {
+        if (t === 'text' && op.keep.includes(j) && (!op.text_statistics || op.text_statistics[j] === null || op.text_statistics[j] === undefined)) {
+          fail([...path, 'text_statistics', j], `text column ${j} has no fill value`);
+        }
+      });
+      if (op.missing.kind === 'number' && types.some((t) => t === 'text')) fail([...path, 'missing'], 'a numeric missing marker cannot apply to text columns');
+      if (op.missing.kind === 'string' && types.some((t) => t === 'num')) fail([...path, 'missing'], 'a string missing marker needs text columns');
+      for (const [k, list] of [['keep', op.keep], ['indicator', op.indicator]] as const) {
+        list.forEach((j, i) => {
+          if (j >= op.n_features) fail([...path, k, i], `column ${j} of ${op.n_features}`);
+        });
+      }
+      return [...op.keep.map((j) => types[j]!), ...op.indicator.map((): ColType => 'num')];
+    }
+    case 'one-hot':
+    case 'ordinal': {
+      expectWidth(types, op.categories.length, path, op.kind);
+      let out = 0;
+      op.categories.forEach((c, j) => {
+        const want = c.kind === 'string' ? 'text' : 'num';
+        if (types[j] !== want) fail([...path, 'categories', j], `column ${j} is ${types[j]} but its categories are ${c.kind}`);
+        let n: number;
+        if (c.kind === 'number') {
+          if (dims(c.values).length !== 1) fail([...path, 'categories', j, 'values'], 'numeric categories must be 1-D');
+          expectDtype(c.values, ['F64'], [...path, 'categories', j, 'values'], 'categories');
+          n = dims(c.values)[0]!;
+        } else {
+          n = c.values.length;
+          if (new Set(c.values).size !== n) fail([...path, 'categories', j], 'categories repeat');
+        }
+        if (op.kind === 'one-hot') {
+          const d = op.drop[j];
+          if (d !== null && d !== undefined && d >= n) fail([...path, 'drop', j], `drop index ${d} of ${n} categories`);
+          out += n - (d === null || d === undefined ? 0 : 1);
+        }
+      });
+      if (op.kind === 'one-hot') {
+        if (op.drop.length !== op.categories.length) fail([...path, 'drop'], 'drop must have one entry per column');
+        return new Array<ColType>(out).fill('num');
+      }
+      return new Array<ColType>(types.length).fill('num');
+    }
+    case 'polynomial': {
+      expectWidth(types, op.n_features, path, 'polynomial');
+      allNumeric(types, path, 'polynomial');
+      const p = dims(op.powers);
+      if (p.length !== 2 || p[1] !== op.n_features) fail([...path, 'powers'], `powers must be [n_output, ${op.n_features}]`);
+      expectDtype(op.powers, ['I64', 'I32'], [...path, 'powers'], 'powers');
+      const pw = ints(ctx, op.powers);
+      for (let i = 0; i < pw.length; i++) if (!(pw[i]! >= 0 && pw[i]! <= 64)) fail([...path, 'powers'], `power ${pw[i]} out of range 0..64`);
+      return new Array<ColType>(p[0]!).fill('num');
+    }
+    case 'pca': {
+      const c = dims(op.components);
+      if (c.length !== 2) fail([...path, 'components'], 'components must be 2-D');
+      expectWidth(types, c[1]!, path, 'pca');
+      allNumeric(types, path, 'pca');
+      expectShape(op.mean, [c[1]!], [...path, 'mean'], 'mean');
+      expectShape(op.explained_variance, [c[0]!], [...path, 'explained_variance'], 'explained_variance');
+      if (op.whiten && !op.explained_variance) fail(path, 'whiten needs explained_variance');
+      for (const k of ['mean', 'components', 'explained_variance'] as const) expectDtype(op[k], ['F64'], [...path, k], k);
+      return new Array<ColType>(c[0]!).fill('num');
+    }
+    case 'column-select':
+      return op.columns.map((j, i) => {
+        if (j >= types.length) fail([...path, 'columns', i], `column ${j} of ${types.length}`);
+        return types[j]!;
+      });
+    case 'concat':
+      return op.parts.flatMap((p, i) => {
+        if (isEstimatorOp(p)) fail([...path, 'parts', i], 'a concat part cannot be an estimator');
+        return transformTypes(ctx, p, types, [...path, 'parts', i]);
+      });
+    case 'pipeline': {
+      let t = [...types];
+      op.steps.forEach((s, i) => {
+        if (isEstimatorOp(s)) fail([...path, 'steps', i], 'an estimator inside a transform');
+        t = transformTypes(ctx, s, t, [...path, 'steps', i]);
+      });
+      return t;
+    }
+    case 'linear':
+    case 'tree-ensemble':
+    case 'svm':
+    case 'knn':
+    case 'gaussian-nb':
+      return fail(path, `${op.kind} is an estimator, not a transform`);
+    default:
+      return assertNever(op, 'operator');
+  }
+}
+
+/** Splits a graph into its transform prefix and final estimator (if any). */
+export function splitGraph(graph: Op): { transforms: readonly Op[]; estimator: Op | null; path: Path } {
+  if (isEstimatorOp(graph)) return { transforms: [], estimator: graph, path: ['graph'] };
+  if (graph.kind === 'pipeline' && graph.steps.length > 0) {
+    const last = graph.steps[graph.steps.length - 1]!;
+    if (isEstimatorOp(last)) return { transforms: graph.steps.slice(0, -1), estimator: last, path: ['graph', 'steps', graph.steps.length - 1] };
+  }
+  return { transforms: [graph], estimator: null, path: ['graph'] };
+}
+
+/** The methods an estimator can answer, by kind and options. */
+export function estimatorMethods(op: Op, classifier: boolean): Method[] {
+  switch (op.kind) {
+    case 'linear':
+      return classifier ? ['predict', 'decision_function', ...(op.proba ? (['predict_proba'] as const) : [])] : ['predict'];
+    case 'tree-ensemble':
+      return classifier ? ['predict', 'predict_proba', ...(op.decision ? (['decision_function'] as const) : [])] : ['predict'];
+    case 'svm':
+      return op.task === 'svc' ? ['predict', 'decision_function', ...(op.prob_a ? (['predict_proba'] as const) : [])] : ['predict'];
+    case 'knn':
+    case 'gaussian-nb':
+      return classifier ? ['predict', 'predict_proba'] : ['predict'];
+    default:
+      return ['transform'];
+  }
+}
+
+/** Runs every semantic check; throws ARTIFACT_INVALID with a JSON path. */
+export function validateGraph(ir: ModelIR, tensors: ReadonlyMap<string, IrTensor>): void {
+  const ctx: Ctx = { tensors };
+  const { input, output } = ir;
+  if (input.features.length !== input.n_features) fail(['input', 'features'], `${input.features.length} features for n_features ${input.n_features}`);
+  if (input.named && new Set(input.features.map((f) => f.name)).size !== input.n_features) fail(['input', 'features'], 'feature names repeat');
+  const types: ColType[] = input.features.map((f) => (f.type === 'string' ? 'text' : 'num'));
+  const { transforms, estimator, path } = splitGraph(ir.graph);
+  let t = types;
+  transforms.forEach((op, i) => {
+    t = transformTypes(ctx, op, t, transforms.length === 1 && op === ir.graph ? ['graph'] : ['graph', 'steps', i]);
+  });
+  const available = estimator ? estimatorMethods(estimator, output.kind === 'classifier') : (['transform'] as Method[]);
+  for (const m of output.methods) if (!available.includes(m)) fail(['output', 'methods'], `method ${m} is not available (have ${available.join(', ')})`);
+  if (output.kind === 'transformer') {
+    if (estimator) fail(['output', 'kind'], 'a transformer graph must not end with an estimator');
+    if (t.length !== output.n_outputs) fail(['output', 'n_outputs'], `graph produces ${t.length} columns, n_outputs is ${output.n_outputs}`);
+    if (t.includes('text')) fail(['output'], 'a transformer output column is text');
+    return;
+  }
+  if (!estimator) return fail(['graph'], `a ${output.kind} graph must end with an estimator`);
+  const width = estimatorWidth(ctx, estimator, t, path);
+  if (output.kind === 'classifier') {
+    const k = output.classes.length;
+    if (new Set(output.classes).size !== k) fail(['output', 'classes'], 'class labels repeat');
+    const binaryRaw = (estimator.kind === 'linear' || estimator.kind === 'tree-ensemble') && width === 1;
+    if (binaryRaw ? k !== 2 : width !== k) fail(['output', 'classes'], `${k} classes for an estimator with ${width} outputs`);
+    if (estimator.kind === 'svm' && estimator.task !== 'svc') fail(path, 'a classifier needs an SVC');
+    if (estimator.kind === 'knn' && estimator.task !== 'classifier') fail(path, 'a classifier needs a knn classifier');
+  } else {
+    if (width !== output.n_outputs) fail(['output', 'n_outputs'], `estimator produces ${width} outputs, n_outputs is ${output.n_outputs}`);
+    if (estimator.kind === 'gaussian-nb') fail(path, 'gaussian-nb is a classifier');
+    if (estimator.kind === 'knn' && estimator.task !== 'regressor') fail(path, 'a regressor needs a knn regressor');
+    if (estimator.kind === 'svm' && estimator.task !== 'svr') fail(path, 'a regressor needs an SVR');
+  }
+}
