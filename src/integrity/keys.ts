@@ -73,14 +73,17 @@ export function parseCertificatesPem(text: string): X509Certificate[] {
 }
 
 /** SPKI PEM text exactly as the reference re-encodes it (64-char lines, '\n', trailing newline). */
-export const spkiPem = (key: KeyObject): string => createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+export const spkiPem = (key: KeyObject): string => toPublic(key).export({ type: 'spki', format: 'pem' }).toString();
+
+/** The public half of a key (createPublicKey rejects a KeyObject that is already public). */
+export const toPublic = (key: KeyObject): KeyObject => (key.type === 'public' ? key : createPublicKey(key));
 
 /** `publicKey.hint` (§1.7): lowercase hex SHA-256 of the SPKI PEM text, not of the key file. */
 export const keyHint = (key: KeyObject): string => createHash('sha256').update(spkiPem(key)).digest('hex');
 
 /** True when two keys (public or private) have the same public half. */
 export function samePublicKey(a: KeyObject, b: KeyObject): boolean {
-  const da = createPublicKey(a).export({ type: 'spki', format: 'der' });
-  const db = createPublicKey(b).export({ type: 'spki', format: 'der' });
+  const da = toPublic(a).export({ type: 'spki', format: 'der' });
+  const db = toPublic(b).export({ type: 'spki', format: 'der' });
   return da.equals(db);
 }
