@@ -42,6 +42,8 @@ export interface PyDict {
   readonly kind: 'dict';
   readonly keys: PyValue[];
   readonly values: PyValue[];
+  /** Set by BUILD on a dict (e.g. an OrderedDict carrying attributes such as torch's `_metadata`). */
+  state?: PyValue;
 }
 export interface PySet { readonly kind: 'set'; readonly frozen: boolean; readonly items: PyValue[] }
 
@@ -98,8 +100,10 @@ export interface DType {
   fields?: { readonly name: string; readonly dtype: DType; readonly offset: number }[];
   /** Sub-array dtypes: base and shape. */
   subarray?: { readonly base: DType; readonly shape: number[] };
-  /** Canonical string like `<f8`, `|u1`, `|V56`, `<U2`. */
+  /** Canonical string like `<f8`, `|u1`, `|V56`, `<U2`, `|O`, `<M8[ns]`. */
   readonly str: string;
+  /** datetime64/timedelta64 unit from the version-4 state (`ns`, `10s`, …). */
+  unit?: string;
 }
 
 /**
