@@ -1,9 +1,17 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
+import { registerHash } from './hash.js';
+import { registerKeygen } from './keygen.js';
+import { registerSign } from './sign.js';
+import { registerVerify } from './verify.js';
 
 /** Registers one command on the program. Each command lives in its own file in this folder. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 // One line per command; keep alphabetical.
 export const COMMANDS: readonly RegisterCommand[] = [
+  registerHash,
+  registerKeygen,
+  registerSign,
+  registerVerify,
 ];
