@@ -151,6 +151,7 @@ export class Vm {
     try {
       const value = inner.run();
       this.events[slot] = { kind: 'nested', at: this.pos, end: inner.pos };
+      this.pos = inner.pos;
       return { value, end: inner.pos };
     } catch (e) {
       this.events[slot] = { kind: 'nested', at: this.pos, end: inner.pos };
