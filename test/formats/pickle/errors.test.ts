@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { withLimits } from '../../../src/core/index.js';
+import { parsePickle, type PickleOptions } from '../../../src/formats/pickle/index.js';
+import { P, R, sbu, u32, u64 } from './build.js';
+
+// One adversarial stream per error code, asserting code and offset (STYLE.md §4).
+const caseE = (() => {
+  const hidden = P('cos\nsystem\nV', 'touch markers/E', '\n', 0x85, 'R');
+  const tail = new Uint8Array(261).fill(0x4e);
+  tail.set(P(hidden, '('));
+  return P(0x80, 5, 'N', 'V', 'a'.repeat(8192 * 16 - 17), '\n0(', 0x95, ...u64(2), 'B', 0x07, 0x01, 0, 0, 0, 0, tail, '1.');
+})();
+const torchStorageId = (cls: string) => P(0x80, 2, '(', sbu('storage'), `ctorch\n${cls}\n`, sbu('0'), sbu('cpu'), 'K', 4, 't', 'Q.');
+
+const CASES: [string, Uint8Array, string, number, PickleOptions?][] = [
+  ['unknown opcode', P(0x80, 2, 0xff), 'PICKLE_UNKNOWN_OPCODE', 2],
+  ['truncated int4', P(0x80, 2, 0x4a, 1, 2), 'PICKLE_TRUNCATED', 2],
+  ['BINUNICODE8 claiming 2^63 bytes', P(0x8d, ...u64(2n ** 63n)), 'PICKLE_TRUNCATED', 0],
+  ['BINBYTES8 claiming 2^64-1 bytes', P(0x80, 4, 0x8e, ...u64(2n ** 64n - 1n), 'x'), 'PICKLE_TRUNCATED', 2],
+  ['LONG4 claiming 2^31-1 bytes', P(0x8b, 0xff, 0xff, 0xff, 0x7f, 1), 'PICKLE_TRUNCATED', 0],
+  ['BINBYTES claiming 4 GiB', P('N', 0x42, ...u32(0xffffffff)), 'PICKLE_TRUNCATED', 1],
+  ['line without newline', P('I12'), 'PICKLE_TRUNCATED', 0],
+  ['GLOBAL missing second line', P('cos\nsys'), 'PICKLE_TRUNCATED', 0],
+  ['FRAME longer than the input', P(0x80, 4, 0x95, ...u64(100), 'N.'), 'PICKLE_TRUNCATED', 2],
+  ['no STOP', P(0x80, 2, 'N'), 'PICKLE_NO_STOP', 3],
+  ['empty input', P(), 'PICKLE_NO_STOP', 0],
+  ['POP on empty stack', P('0'), 'PICKLE_STACK_UNDERFLOW', 0],
+  ['STOP on empty stack', P('.'), 'PICKLE_STACK_UNDERFLOW', 0],
+  ['APPEND needs two values', P('K', 1, 'a.'), 'PICKLE_STACK_UNDERFLOW', 2],
+  ['OBJ with an empty mark', P('(o.'), 'PICKLE_STACK_UNDERFLOW', 1],
+  ['TUPLE without MARK', P('Nt.'), 'PICKLE_MARK_MISSING', 1],
+  ['POP_MARK without MARK', P('1'), 'PICKLE_MARK_MISSING', 0],
+  ['GET of a missing memo slot', P('h', 5, '.'), 'PICKLE_MEMO_MISSING', 0],
+  ['PROTO 6', P(0x80, 6, 'N.'), 'PICKLE_BAD_PROTO', 0],
+  ['repeated PROTO', P(0x80, 2, 0x80, 2, 'N.'), 'PICKLE_BAD_PROTO', 2],
+  ['late PROTO', P('N', 0x80, 2, '.'), 'PICKLE_BAD_PROTO', 1],
+  ['argument crosses a frame end', P(0x80, 4, 0x95, ...u64(2), 0x8c, 5, 'hello', '.'), 'PICKLE_FRAME_VIOLATION', 11],
+  ['text line crosses a frame end', P(0x80, 4, 0x95, ...u64(3), 'I12\n.'), 'PICKLE_FRAME_VIOLATION', 11],
+  ['FRAME inside a frame', P(0x80, 4, 0x95, ...u64(10), 0x95, ...u64(0), 'N.'), 'PICKLE_FRAME_VIOLATION', 11],
+  ['STOP leaves bytes in the frame', P(0x80, 4, 0x95, ...u64(3), 'N.N'), 'PICKLE_FRAME_VIOLATION', 12],
+  ['threats.md case E (FRAME divergence, cpython#154848)', caseE, 'PICKLE_FRAME_VIOLATION', 131071],
+  ['EXT1', P(0x82, 1, '.'), 'PICKLE_EXT_OPCODE', 0],
+  ['EXT2', P('N', 0x83, 1, 0, '.'), 'PICKLE_EXT_OPCODE', 1],
+  ['EXT4', P(0x84, 1, 0, 0, 0, '.'), 'PICKLE_EXT_OPCODE', 0],
+  ['NEXT_BUFFER', P(0x80, 5, 0x97, '.'), 'PICKLE_NEXT_BUFFER', 2],
+  ['two values at STOP', P('NN.'), 'PICKLE_STACK_NOT_EMPTY', 2],
+  ['open MARK at STOP', P('(N.'), 'PICKLE_STACK_NOT_EMPTY', 2],
+  ['STACK_GLOBAL with an int module', P(0x80, 4, 'K', 1, sbu('x'), 0x93, '.'), 'PICKLE_BAD_OPERAND', 7],
+  ['DICT with an odd slice', P('(Nd.'), 'PICKLE_BAD_OPERAND', 2],
+  ['SETITEMS with an odd slice', P('}(Nu.'), 'PICKLE_BAD_OPERAND', 3],
+  ['NEWOBJ without an argument tuple', P('cm\nC\nN', 0x81, '.'), 'PICKLE_BAD_OPERAND', 6],
+  ['NEWOBJ_EX without kwargs dict', P('cm\nC\n)N', 0x92, '.'), 'PICKLE_BAD_OPERAND', 7],
+  ['READONLY_BUFFER on None', P(0x80, 5, 'N', 0x98, '.'), 'PICKLE_BAD_OPERAND', 3],
+  ['INT that is not a number', P('Iabc\n.'), 'PICKLE_BAD_ARGUMENT', 0],
+  ['FLOAT that is not a number', P('F1.2.3\n.'), 'PICKLE_BAD_ARGUMENT', 0],
+  ['invalid UTF-8', P(0x58, ...u32(1), 0xff, '.'), 'PICKLE_BAD_ARGUMENT', 0],
+  ['negative LONG4 length', P(0x8b, 0xff, 0xff, 0xff, 0xff), 'PICKLE_BAD_ARGUMENT', 0],
+  ['negative BINSTRING length', P(0x54, 0xff, 0xff, 0xff, 0xff), 'PICKLE_BAD_ARGUMENT', 0],
+  ['unquoted STRING', P('Sabc\n.'), 'PICKLE_BAD_ARGUMENT', 0],
+  ['bad memo index', P('Ng1x\n.'), 'PICKLE_BAD_ARGUMENT', 1],
+  ['truncated \\u escape', P('V\\u12\n.'), 'PICKLE_BAD_ARGUMENT', 0],
+  ['PERSID outside torch', P('P1\n.'), 'PICKLE_PERSID', 0],
+  ['BINPERSID outside torch', P(0x80, 2, 'NQ.'), 'PICKLE_PERSID', 3],
+  ['torch module persistent id', P(0x80, 2, sbu('module'), 0x85, 'Q.'), 'PICKLE_PERSID', 11, { profile: 'torch' }],
+  ["_codecs.encode(str, 'utf8')", P(0x80, 2, 'c_codecs\nencode\n', sbu('x'), sbu('utf8'), 0x86, 'R.'), 'PICKLE_RECONSTRUCT_INVALID', 28],
+  ['numpy.dtype of an unknown type', P(0x80, 2, 'cnumpy\ndtype\n', sbu('q9'), 0x89, 0x88, 0x87, 'R.'), 'PICKLE_RECONSTRUCT_INVALID', 22],
+  ['torch quantized storage', torchStorageId('QInt8Storage'), 'PICKLE_RECONSTRUCT_INVALID', 43, { profile: 'torch' }],
+  ['numpy scalar with a short payload', P(0x80, 2, 'cnumpy.core.multiarray\nscalar\ncnumpy\ndtype\n', sbu('f8'), 0x89, 0x88, 0x87, 'R',
+    '(K', 3, sbu('<'), 'NNNJ', ...u32(0xffffffff), 'J', ...u32(0xffffffff), 'K', 0, 'tb', 0x43, 1, 'x', 0x86, 'R.'), 'PICKLE_RECONSTRUCT_INVALID', 80],
+  ['trailing bytes with stopAtEnd', P('N.', 0), 'PICKLE_TRAILING_BYTES', 2, { stopAtEnd: true }],
+];
+
+const LIMITS: [string, Uint8Array, Partial<ReturnType<typeof withLimits>>, string, number, number][] = [
+  ['opcodes', P('N0N0N0N.'), { maxPickleOps: 3 }, 'maxPickleOps', 3, 4],
+  ['stack depth', P('NNNN.'), { maxStackDepth: 2 }, 'maxStackDepth', 2, 3],
+  ['stack depth across marks', P('N(N(N.'), { maxStackDepth: 2 }, 'maxStackDepth', 4, 3],
+  ['metastack depth', P('((((.'), { maxStackDepth: 2 }, 'maxStackDepth', 2, 3],
+  ['memo entries', P('Nq', 0, 'q', 1, '.'), { maxMemoEntries: 1 }, 'maxMemoEntries', 3, 2],
+  ['container items', P(']NaNaNa.'), { maxContainerItems: 2 }, 'maxContainerItems', 6, 3],
+  ['value nesting depth', P(']]]]aaa.'), { maxValueDepth: 3 }, 'maxValueDepth', 7, 4],
+  ['value depth built through the memo (constant stack)', P(']q', 0, '0', ...Array(5).fill([...']h', 0, 'aq', 0, '0']).flat(), 'h', 0, '.'),
+    { maxValueDepth: 4 }, 'maxValueDepth', 41, 5],
+  ['input bytes', P('N.'), { maxInputBytes: 1 }, 'maxInputBytes', 0, 2],
+];
+
+describe('hard errors carry code and offset', () => {
+  for (const [name, bytes, code, offset, opts] of CASES) {
+    it(`${code}: ${name}`, () => {
+      const r = parsePickle(bytes, opts);
+      expect(r.error?.code).toBe(code);
+      expect(r.error?.at.offset).toBe(offset);
+      expect(r.end).toBe(offset);
+      if (code !== 'PICKLE_TRAILING_BYTES') expect(r.value).toBeUndefined();
+    });
+  }
+  for (const [name, bytes, lim, limit, offset, actual] of LIMITS) {
+    it(`LIMIT_EXCEEDED: ${name}`, () => {
+      const r = parsePickle(bytes, { limits: withLimits(lim) });
+      expect(r.error?.code).toBe('LIMIT_EXCEEDED');
+      expect(r.error?.at).toMatchObject({ offset, limit, actual });
+    });
+  }
+});
+
+describe('events observed before a break are kept', () => {
+  it('threats.md case I: payload before a broken tail', () => {
+    const good = R('os', 'system', sbu('touch x'), 0x85);
+    const bytes = P(good.subarray(0, good.length - 1), 0xff, 0xfe, 'garbage');
+    const r = parsePickle(bytes);
+    expect(r.error?.code).toBe('PICKLE_UNKNOWN_OPCODE');
+    expect(r.events.map((e) => e.kind)).toEqual(['global', 'call']);
+    expect(r.events[0]).toMatchObject({ global: { module: 'os', name: 'system', at: 14 } });
+  });
+
+  it('bad-global names the operand types', () => {
+    const r = parsePickle(P(0x80, 4, 'N', 'K', 1, 0x93, '.'));
+    expect(r.events).toEqual([{ kind: 'bad-global', module: '<NoneType>', name: '<int>', at: 5 }]);
+  });
+
+  it('persid event precedes the PERSID error', () => {
+    const r = parsePickle(P('P1\n.'));
+    expect(r.events).toEqual([{ kind: 'persid', pid: '1', at: 0 }]);
+  });
+
+  it('case E: nothing of the hidden GLOBAL is reported as parsed, the frame violation is', () => {
+    const r = parsePickle(caseE);
+    expect(r.events).toEqual([]);
+    expect(r.error?.code).toBe('PICKLE_FRAME_VIOLATION');
+  });
+
+  it('the call of a native reconstructor is recorded before its validation fails', () => {
+    const r = parsePickle(P(0x80, 2, 'c_codecs\nencode\n', sbu('x'), sbu('utf8'), 0x86, 'R.'));
+    expect(r.events.map((e) => e.kind)).toEqual(['global', 'call']);
+  });
+});
