@@ -1,0 +1,161 @@
+/**
+ * Input schema inference over a converted graph: which input columns are text, which are category
+ * codes, and which accept missing values — propagated backwards from each consumer through the
+ * column-preserving operators (identity, scale) so e.g. a scaler in front of a HistGradientBoosting
+ * model still accepts NaN.
+ */
+import type { FeatureSpec, FeatureType, IrTensor, Op } from '../runtime/index.js';
+
+interface Req {
+  readonly type: FeatureType;
+  readonly missing: boolean;
+  readonly used: boolean;
+}
+
+/** A column no operator reads (ColumnTransformer 'drop'): anything is accepted. */
+const UNUSED: Req = { type: 'string', missing: true, used: false };
+const num = (missing = false): Req => ({ type: 'number', missing, used: true });
+
+function merge(a: Req, b: Req): Req {
+  if (!a.used) return b;
+  if (!b.used) return a;
+  const type: FeatureType = a.type === 'string' || b.type === 'string' ? 'string' : a.type === 'category' || b.type === 'category' ? 'category' : 'number';
+  return { type, missing: a.missing && b.missing, used: true };
+}
+
+type Tensors = ReadonlyMap<string, IrTensor>;
+
+/** Output width of a transform given its input width. */
+export function widthOf(op: Op, nIn: number): number {
+  switch (op.kind) {
+    case 'identity':
+      return nIn;
+    case 'scale':
+      return op.n_features;
+    case 'impute':
+      return op.keep.length + op.indicator.length;
+    case 'one-hot':
+      return op.categories.reduce((a, c, j) => a + (c.kind === 'string' ? c.values.length : c.values.shape[0]!) - (op.drop[j] === null || op.drop[j] === undefined ? 0 : 1), 0);
+    case 'ordinal':
+      return op.categories.length;
+    case 'polynomial':
+      return op.powers.shape[0]!;
+    case 'pca':
+      return op.components.shape[0]!;
+    case 'column-select':
+      return op.columns.length;
+    case 'concat':
+      return op.parts.reduce((a, p) => a + widthOf(p, nIn), 0);
+    case 'pipeline':
+      return op.steps.reduce((w, s) => widthOf(s, w), nIn);
+    default:
+      return 0;
+  }
+}
+
+const fill = (n: number, r: Req): Req[] => Array.from({ length: n }, () => r);
+
+function treeReqs(op: Extract<Op, { kind: 'tree-ensemble' }>, nIn: number, tensors: Tensors): Req[] {
+  const missing = op.split !== 'sklearn-tree' || op.missing_left !== undefined;
+  const out = fill(nIn, num(missing));
+  if (op.cat_split) {
+    const cs = tensors.get(op.cat_split.tensor)?.data;
+    const f = tensors.get(op.feature.tensor)?.data;
+    if (cs && f) {
+      for (let n = 0; n < cs.length; n++) {
+        if (Number(cs[n]) >= 0) out[Number(f[n])] = { type: 'category', missing, used: true };
+      }
+    }
+  }
+  return out;
+}
+
+/** Requirements on an operator's `nIn` inputs, given the requirements on its outputs (undefined for an estimator). */
+function back(op: Op, nIn: number, out: readonly Req[] | undefined, tensors: Tensors): Req[] {
+  const outAt = (i: number): Req => out?.[i] ?? num();
+  switch (op.kind) {
+    case 'identity':
+      return Array.from({ length: nIn }, (_, j) => outAt(j));
+    case 'scale':
+      // NaN passes through a scaler (sklearn scalers accept NaN); the consumer decides.
+      return Array.from({ length: nIn }, (_, j) => {
+        const o = outAt(j);
+        return { type: 'number', missing: o.used ? o.missing : true, used: true };
+      });
+    case 'impute':
+      return Array.from({ length: nIn }, (_, j) => ({
+        type: (op.text_statistics?.[j] ?? null) !== null || op.missing.kind === 'string' ? 'string' : 'number',
+        missing: true,
+        used: true,
+      }));
+    case 'one-hot':
+    case 'ordinal': {
+      const lenient = op.kind === 'one-hot' ? op.handle_unknown === 'ignore' : op.unknown_value !== null;
+      return op.categories.map((c) => ({ type: c.kind === 'string' ? 'string' : 'number', missing: lenient, used: true }));
+    }
+    case 'polynomial':
+    case 'pca':
+      return fill(nIn, num());
+    case 'column-select': {
+      const req = fill(nIn, UNUSED);
+      op.columns.forEach((c, i) => {
+        if (c < nIn) req[c] = merge(req[c]!, outAt(i));
+      });
+      return req;
+    }
+    case 'concat': {
+      let req = fill(nIn, UNUSED);
+      let offset = 0;
+      for (const p of op.parts) {
+        const w = widthOf(p, nIn);
+        const slice = out ? out.slice(offset, offset + w) : undefined;
+        const r = back(p, nIn, slice, tensors);
+        req = req.map((a, j) => merge(a, r[j] ?? UNUSED));
+        offset += w;
+      }
+      return req;
+    }
+    case 'pipeline': {
+      const widths = [nIn];
+      for (const s of op.steps) widths.push(widthOf(s, widths[widths.length - 1]!));
+      let r: readonly Req[] | undefined = out;
+      for (let k = op.steps.length - 1; k >= 0; k--) r = back(op.steps[k]!, widths[k]!, r, tensors);
+      return [...(r ?? fill(nIn, num()))];
+    }
+    case 'tree-ensemble':
+      return treeReqs(op, nIn, tensors);
+    case 'linear':
+    case 'svm':
+    case 'knn':
+    case 'gaussian-nb':
+      return fill(nIn, num());
+    default:
+      return fill(nIn, num());
+  }
+}
+
+/** Feature specs for the graph's `nIn` inputs; names from `feature_names_in_` or `x0…`. */
+export function inferFeatures(graph: Op, nIn: number, names: readonly string[] | undefined, tensors: Tensors, transformer: boolean): FeatureSpec[] {
+  // A transformer's outputs go back to the caller, who may see NaN (sklearn scalers pass it through).
+  const out = transformer ? fill(widthOf(graph, nIn), { type: 'number', missing: true, used: false }) : undefined;
+  const reqs = back(graph, nIn, out, tensors);
+  return reqs.map((r, j) => ({ name: names?.[j] ?? `x${j}`, type: r.type, missing: r.missing }));
+}
+
+/** Whether column j of a transform's output is text, given which inputs are text. */
+export function outputText(op: Op, text: readonly boolean[]): boolean[] {
+  switch (op.kind) {
+    case 'identity':
+      return [...text];
+    case 'impute':
+      return [...op.keep.map((j) => text[j] ?? false), ...op.indicator.map(() => false)];
+    case 'column-select':
+      return op.columns.map((j) => text[j] ?? false);
+    case 'concat':
+      return op.parts.flatMap((p) => outputText(p, text));
+    case 'pipeline':
+      return op.steps.reduce((t, s) => outputText(s, t), [...text]);
+    default:
+      return new Array<boolean>(widthOf(op, text.length)).fill(false);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * KNeighbors{Classifier,Regressor} (formats.md §4.8): brute force over `_fit_X` (the KD/Ball tree in
+ * `_tree` only accelerates the same search and is ignored).
+ */
+import { dictLookup, isDict, scalarNumber } from '../py.js';
+import { addTensor, CLASSIFIER_METHODS, featureNamesIn, requireFitted, type Ctx, type Mapped, type State } from './common.js';
+
+/** `effective_metric_` → Minkowski p. */
+const METRIC_P: Readonly<Record<string, number | 'param'>> = {
+  euclidean: 2, l2: 2, manhattan: 1, cityblock: 1, l1: 1, minkowski: 'param',
+};
+
+function minkowskiP(s: State): number {
+  const m = s.optStr('effective_metric_') ?? s.optStr('metric');
+  if (m === undefined) return s.unsupported('a callable or missing metric', 'effective_metric_');
+  const row = METRIC_P[m];
+  if (row === undefined) return s.unsupported(`metric=${JSON.stringify(m)}`, 'effective_metric_');
+  if (row !== 'param') return row;
+  const params = s.raw('effective_metric_params_');
+  const p = (isDict(params) ? scalarNumber(dictLookup(params, 'p')) : undefined) ?? s.optNum('p') ?? 2;
+  if (!(Number.isFinite(p) && p >= 1)) s.unsupported(`minkowski p=${p}`, 'p');
+  if (isDict(params) && dictLookup(params, 'w') !== undefined) s.unsupported('weighted minkowski (w=…)', 'effective_metric_params_');
+  return p;
+}
+
+function mapKnn(s: State, ctx: Ctx, task: 'classifier' | 'regressor'): Mapped {
+  requireFitted(s, '_fit_X');
+  const weights = s.raw('weights') ?? 'uniform';
+  if (weights !== 'uniform' && weights !== 'distance') s.unsupported('a callable weights function', 'weights');
+  const p = minkowskiP(s);
+  const fitX = s.mat('_fit_X');
+  const k = s.int('n_neighbors');
+  if (!(k >= 1 && k <= fitX.rows)) s.fail(`n_neighbors ${k} for ${fitX.rows} training samples`, 'n_neighbors');
+  const y = s.f64('_y');
+  if (y.shape[0] !== fitX.rows) s.fail(`_y has ${y.shape[0]} rows for ${fitX.rows} samples`, '_y');
+  const nOutputs = y.shape.length === 2 ? y.shape[1]! : 1;
+  if (task === 'classifier') {
+    if (nOutputs !== 1 || s.bool('outputs_2d_', false)) s.unsupported('multi-output classification', '_y');
+    const classes = s.labels();
+    for (const c of y.data) if (!(Number.isInteger(c) && c >= 0 && c < classes.length)) s.fail(`_y holds class index ${c}`, '_y');
+    const op = {
+      kind: 'knn' as const, name: s.shortName, task, k, weights: weights as 'uniform' | 'distance', p, n_classes: classes.length,
+      fit_x: addTensor(ctx, s, 'fit_x', 'F64', [fitX.rows, fitX.cols], fitX.data),
+      y: addTensor(ctx, s, 'y', 'I64', [fitX.rows], y.data),
+    };
+    return { op, role: 'classifier', nIn: fitX.cols, nOut: classes.length, classes, methods: CLASSIFIER_METHODS(true, false), featureNames: featureNamesIn(s) };
+  }
+  const op = {
+    kind: 'knn' as const, name: s.shortName, task, k, weights: weights as 'uniform' | 'distance', p,
+    fit_x: addTensor(ctx, s, 'fit_x', 'F64', [fitX.rows, fitX.cols], fitX.data),
+    y: addTensor(ctx, s, 'y', 'F64', [fitX.rows, nOutputs], y.data),
+  };
+  return { op, role: 'regressor', nIn: fitX.cols, nOut: nOutputs, methods: ['predict'], featureNames: featureNamesIn(s) };
+}
+
+export const mapKnnClassifier = (s: State, ctx: Ctx): Mapped => mapKnn(s, ctx, 'classifier');
+export const mapKnnRegressor = (s: State, ctx: Ctx): Mapped => mapKnn(s, ctx, 'regressor');

@@ -1,0 +1,91 @@
+/**
+ * Linear models (formats.md §4.1–§4.2): raw = X·coef_ᵀ + intercept_.
+ */
+import type { Activation } from '../../runtime/index.js';
+import { addTensor, CLASSIFIER_METHODS, featureNamesIn, nFeaturesIn, requireFitted, type Ctx, type Mapped, type State } from './common.js';
+
+/** coef_ as [n_targets, n_features] and intercept_ as [n_targets] (a scalar intercept is broadcast). */
+function coefIntercept(s: State): { coef: Float64Array; intercept: Float64Array; rows: number; cols: number; twoD: boolean } {
+  requireFitted(s, 'coef_');
+  const c = s.f64('coef_');
+  if (c.shape.length !== 1 && c.shape.length !== 2) s.fail(`coef_ has shape ${JSON.stringify(c.shape)}`, 'coef_');
+  const rows = c.shape.length === 2 ? c.shape[0]! : 1;
+  const cols = c.shape.length === 2 ? c.shape[1]! : c.shape[0]!;
+  const i = s.has('intercept_') ? s.f64('intercept_') : { data: Float64Array.of(0), shape: [] };
+  let intercept: Float64Array;
+  if (i.data.length === rows) intercept = i.data;
+  else if (i.data.length === 1) intercept = new Float64Array(rows).fill(i.data[0]!);
+  else return s.fail(`intercept_ has ${i.data.length} values for ${rows} targets`, 'intercept_');
+  const nIn = nFeaturesIn(s);
+  if (nIn !== undefined && nIn !== cols) s.fail(`coef_ has ${cols} columns but n_features_in_ is ${nIn}`, 'coef_');
+  return { coef: c.data, intercept, rows, cols, twoD: c.shape.length === 2 };
+}
+
+/** LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor, LinearSVR. */
+export function mapLinearRegressor(s: State, ctx: Ctx): Mapped {
+  const { coef, intercept, rows, cols, twoD } = coefIntercept(s);
+  const op = {
+    kind: 'linear' as const,
+    name: s.shortName,
+    coef: addTensor(ctx, s, 'coef', 'F64', [rows, cols], coef),
+    intercept: addTensor(ctx, s, 'intercept', 'F64', [rows], intercept),
+  };
+  return { op, role: 'regressor', nIn: cols, nOut: twoD ? rows : 1, methods: ['predict'], featureNames: featureNamesIn(s) };
+}
+
+/**
+ * LogisticRegression predict_proba (formats.md §4.2, sklearn `_logistic.py`):
+ * ovr = multi_class 'ovr' or ('auto'/'deprecated' and (binary or liblinear)); ≥ 1.5 behaves the same.
+ */
+function logisticActivation(s: State, nClasses: number): Activation {
+  const mc = s.optStr('multi_class') ?? 'auto';
+  const solver = s.optStr('solver') ?? 'lbfgs';
+  let ovr: boolean;
+  if (mc === 'ovr' || mc === 'warn') ovr = true;
+  else if (mc === 'multinomial') ovr = false;
+  else if (mc === 'auto' || mc === 'deprecated') ovr = nClasses <= 2 || solver === 'liblinear';
+  else return s.unsupported(`multi_class=${JSON.stringify(mc)}`, 'multi_class');
+  if (nClasses <= 2) return ovr ? { kind: 'logistic' } : { kind: 'multinomial-binary' };
+  return ovr ? { kind: 'ovr-normalised' } : { kind: 'softmax' };
+}
+
+/** SGDClassifier predict_proba exists only for log_loss ('log' ≤ 1.0) and modified_huber. */
+function sgdActivation(s: State, nClasses: number): Activation | undefined {
+  const loss = s.str('loss');
+  if (loss === 'log_loss' || loss === 'log') return nClasses <= 2 ? { kind: 'logistic' } : { kind: 'ovr-normalised' };
+  if (loss === 'modified_huber') return { kind: 'modified-huber' };
+  return undefined;
+}
+
+function linearClassifier(s: State, ctx: Ctx, proba: Activation | undefined): Mapped {
+  requireFitted(s, 'classes_');
+  const classes = s.labels();
+  const { coef, intercept, rows, cols } = coefIntercept(s);
+  const expected = classes.length === 2 ? 1 : classes.length;
+  if (classes.length < 2) s.unsupported('a classifier fitted on a single class');
+  if (rows !== expected) s.fail(`coef_ has ${rows} rows for ${classes.length} classes`, 'coef_');
+  const op = {
+    kind: 'linear' as const,
+    name: s.shortName,
+    coef: addTensor(ctx, s, 'coef', 'F64', [rows, cols], coef),
+    intercept: addTensor(ctx, s, 'intercept', 'F64', [rows], intercept),
+    ...(proba ? { proba } : {}),
+  };
+  return {
+    op, role: 'classifier', nIn: cols, nOut: classes.length, classes,
+    methods: CLASSIFIER_METHODS(proba !== undefined, true), featureNames: featureNamesIn(s),
+  };
+}
+
+export function mapLogisticRegression(s: State, ctx: Ctx): Mapped {
+  return linearClassifier(s, ctx, logisticActivation(s, s.labels().length));
+}
+
+export function mapSgdClassifier(s: State, ctx: Ctx): Mapped {
+  return linearClassifier(s, ctx, sgdActivation(s, s.labels().length));
+}
+
+/** LinearSVC (ovr or crammer_singer: both decide by X·coef_ᵀ + intercept_) has no predict_proba. */
+export function mapLinearSvc(s: State, ctx: Ctx): Mapped {
+  return linearClassifier(s, ctx, undefined);
+}

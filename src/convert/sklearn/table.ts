@@ -1,0 +1,135 @@
+/**
+ * The dispatch table: the single source of truth for which classes convert, and how. Rows are keyed
+ * by exact `module.qualname` as found in the pickle (after py2 name normalisation); classes that moved
+ * between scikit-learn versions get one row per module path.
+ *
+ * `INNER_TYPES` lists the helper objects that legitimately appear INSIDE a supported estimator's
+ * state (Cython trees, loss objects, neighbour trees, random states). They are read (or ignored) by
+ * the estimator's mapper and are never converted on their own.
+ */
+import { indexUnique } from '../../core/index.js';
+import { GB_LOSS_CLASSES } from './gb.js';
+import { HGB_LOSS_CLASSES } from './hgb.js';
+import type { Ctx, Mapped, State } from './common.js';
+import { mapColumnTransformer, mapPipeline } from './compose.js';
+import { mapOneHotEncoder, mapOrdinalEncoder } from './encoders.js';
+import { mapGbClassifier, mapGbRegressor } from './gb.js';
+import { mapHgbClassifier, mapHgbRegressor } from './hgb.js';
+import { mapKnnClassifier, mapKnnRegressor } from './knn.js';
+import { mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapSgdClassifier } from './linear.js';
+import { mapGaussianNb } from './naive-bayes.js';
+import { mapFunctionTransformer, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
+import { mapSvc, mapSvr } from './svm.js';
+import { mapForestClassifier, mapForestRegressor, mapTreeClassifier, mapTreeRegressor } from './tree.js';
+
+export type Family = 'linear' | 'svm' | 'neighbors' | 'naive-bayes' | 'tree' | 'forest' | 'gradient-boosting' | 'hist-gradient-boosting' | 'preprocessing' | 'composition' | 'xgboost' | 'lightgbm';
+
+export interface EstimatorRow {
+  /** Exact `module.qualname`. */
+  readonly cls: string;
+  readonly family: Family;
+  /** scikit-learn versions whose layout this row is tested or specified against. */
+  readonly versions: string;
+  readonly doc: string;
+  readonly map: (s: State, ctx: Ctx) => Mapped;
+}
+
+const SK = '0.24–1.6';
+
+export const ESTIMATORS: readonly EstimatorRow[] = [
+  // linear regressors (formats.md §4.1)
+  { cls: 'sklearn.linear_model._base.LinearRegression', family: 'linear', versions: SK, doc: 'X·coef_ᵀ + intercept_, single or multi-target.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._ridge.Ridge', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._coordinate_descent.Lasso', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._coordinate_descent.ElasticNet', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._stochastic_gradient.SGDRegressor', family: 'linear', versions: SK, doc: 'coef_ (n_f,), intercept_ (1,).', map: mapLinearRegressor },
+  { cls: 'sklearn.svm._classes.LinearSVR', family: 'linear', versions: SK, doc: 'coef_ (n_f,), intercept_ (1,).', map: mapLinearRegressor },
+  // linear classifiers (§4.2)
+  { cls: 'sklearn.linear_model._logistic.LogisticRegression', family: 'linear', versions: SK, doc: 'ovr/multinomial/liblinear probabilities per multi_class and solver; binary multinomial = softmax([−d, d]).', map: mapLogisticRegression },
+  { cls: 'sklearn.linear_model._stochastic_gradient.SGDClassifier', family: 'linear', versions: SK, doc: 'predict_proba for log_loss (≤ 1.0 "log") and modified_huber only.', map: mapSgdClassifier },
+  { cls: 'sklearn.svm._classes.LinearSVC', family: 'linear', versions: SK, doc: 'Decision function only (ovr or crammer_singer).', map: mapLinearSvc },
+  // libsvm (§4.9)
+  { cls: 'sklearn.svm._classes.SVC', family: 'svm', versions: SK, doc: 'One-vs-one libsvm with private _dual_coef_/_intercept_; probability=True via _probA/_probB.', map: mapSvc },
+  { cls: 'sklearn.svm._classes.NuSVC', family: 'svm', versions: SK, doc: 'Same fitted state as SVC.', map: mapSvc },
+  { cls: 'sklearn.svm._classes.SVR', family: 'svm', versions: SK, doc: 'Σ dual·K(x, s) + intercept.', map: mapSvr },
+  { cls: 'sklearn.svm._classes.NuSVR', family: 'svm', versions: SK, doc: 'Same fitted state as SVR.', map: mapSvr },
+  // neighbours, naive Bayes (§4.8)
+  { cls: 'sklearn.neighbors._classification.KNeighborsClassifier', family: 'neighbors', versions: SK, doc: 'Brute force over _fit_X; Minkowski metrics; uniform/distance weights.', map: mapKnnClassifier },
+  { cls: 'sklearn.neighbors._regression.KNeighborsRegressor', family: 'neighbors', versions: SK, doc: 'As the classifier, mean (or 1/d-weighted mean) of _y.', map: mapKnnRegressor },
+  { cls: 'sklearn.naive_bayes.GaussianNB', family: 'naive-bayes', versions: SK, doc: 'theta_, var_ (≤ 0.24 sigma_), class_prior_.', map: mapGaussianNb },
+  // trees (§4.3–§4.4)
+  { cls: 'sklearn.tree._classes.DecisionTreeClassifier', family: 'tree', versions: SK, doc: 'Node dtype read by field name (56 B ≤ 1.2, 64 B with missing_go_to_left ≥ 1.3); counts or fractions.', map: mapTreeClassifier },
+  { cls: 'sklearn.tree._classes.DecisionTreeRegressor', family: 'tree', versions: SK, doc: 'As DecisionTreeClassifier, values[leaf, 0, 0].', map: mapTreeRegressor },
+  { cls: 'sklearn.tree._classes.ExtraTreeClassifier', family: 'tree', versions: SK, doc: 'Same state as DecisionTreeClassifier.', map: mapTreeClassifier },
+  { cls: 'sklearn.tree._classes.ExtraTreeRegressor', family: 'tree', versions: SK, doc: 'Same state as DecisionTreeRegressor.', map: mapTreeRegressor },
+  { cls: 'sklearn.ensemble._forest.RandomForestClassifier', family: 'forest', versions: SK, doc: 'Mean of normalised tree probabilities over estimators_.', map: mapForestClassifier },
+  { cls: 'sklearn.ensemble._forest.RandomForestRegressor', family: 'forest', versions: SK, doc: 'Mean of tree values.', map: mapForestRegressor },
+  { cls: 'sklearn.ensemble._forest.ExtraTreesClassifier', family: 'forest', versions: SK, doc: 'As RandomForestClassifier.', map: mapForestClassifier },
+  { cls: 'sklearn.ensemble._forest.ExtraTreesRegressor', family: 'forest', versions: SK, doc: 'As RandomForestRegressor.', map: mapForestRegressor },
+  // boosting (§4.5–§4.6)
+  { cls: 'sklearn.ensemble._gb.GradientBoostingClassifier', family: 'gradient-boosting', versions: SK, doc: 'log_loss (binary, multiclass) and exponential; _gb_losses ≤ 1.3 or sklearn._loss ≥ 1.4.', map: mapGbClassifier },
+  { cls: 'sklearn.ensemble._gb.GradientBoostingRegressor', family: 'gradient-boosting', versions: SK, doc: 'squared_error, absolute_error, huber, quantile; init_ Dummy or "zero".', map: mapGbRegressor },
+  { cls: 'sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier', family: 'hist-gradient-boosting', versions: SK, doc: 'NaN routing and categorical bitsets; feature_idx u4 or intp.', map: mapHgbClassifier },
+  { cls: 'sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor', family: 'hist-gradient-boosting', versions: SK, doc: 'Identity or log link (Poisson/Gamma).', map: mapHgbRegressor },
+  // preprocessing (§4.7)
+  { cls: 'sklearn.preprocessing._data.StandardScaler', family: 'preprocessing', versions: SK, doc: '(x − mean_) / scale_.', map: mapStandardScaler },
+  { cls: 'sklearn.preprocessing._data.MinMaxScaler', family: 'preprocessing', versions: SK, doc: 'x·scale_ + min_, optional clip (≥ 1.0).', map: mapMinMaxScaler },
+  { cls: 'sklearn.preprocessing._data.RobustScaler', family: 'preprocessing', versions: SK, doc: '(x − center_) / scale_.', map: mapRobustScaler },
+  { cls: 'sklearn.preprocessing._data.MaxAbsScaler', family: 'preprocessing', versions: SK, doc: 'x / scale_.', map: mapMaxAbsScaler },
+  { cls: 'sklearn.preprocessing._encoders.OneHotEncoder', family: 'preprocessing', versions: SK, doc: 'Numeric or string categories, drop, handle_unknown error/ignore; dense output (sparse ≤ 1.1, sparse_output ≥ 1.2 ignored).', map: mapOneHotEncoder },
+  { cls: 'sklearn.preprocessing._encoders.OrdinalEncoder', family: 'preprocessing', versions: SK, doc: 'Category index; use_encoded_value for unknowns; encoded_missing_value (≥ 1.1).', map: mapOrdinalEncoder },
+  { cls: 'sklearn.impute._base.SimpleImputer', family: 'preprocessing', versions: SK, doc: 'mean/median/most_frequent/constant, NaN/number/str/None markers, add_indicator, all-missing columns dropped.', map: mapSimpleImputer },
+  { cls: 'sklearn.preprocessing._polynomial.PolynomialFeatures', family: 'preprocessing', versions: '1.0–1.6', doc: 'powers_ recomputed from degree/interaction_only/include_bias.', map: mapPolynomialFeatures },
+  { cls: 'sklearn.preprocessing._data.PolynomialFeatures', family: 'preprocessing', versions: '0.24', doc: 'Module before 1.0.', map: mapPolynomialFeatures },
+  { cls: 'sklearn.preprocessing._function_transformer.FunctionTransformer', family: 'preprocessing', versions: SK, doc: 'Only func=None (the identity; ColumnTransformer remainder="passthrough" ≥ 1.0).', map: mapFunctionTransformer },
+  { cls: 'sklearn.decomposition._pca.PCA', family: 'preprocessing', versions: SK, doc: '(x − mean_)·components_ᵀ, optional whitening.', map: mapPca },
+  // composition
+  { cls: 'sklearn.compose._column_transformer.ColumnTransformer', family: 'composition', versions: SK, doc: 'int/str/slice/mask columns, remainder passthrough/drop, dense output.', map: mapColumnTransformer },
+  { cls: 'sklearn.pipeline.Pipeline', family: 'composition', versions: SK, doc: 'Steps chained; "passthrough"/None steps are identities.', map: mapPipeline },
+];
+
+export const ESTIMATOR_BY_CLASS: ReadonlyMap<string, EstimatorRow> = indexUnique(ESTIMATORS, (r) => r.cls);
+
+/** Helper classes allowed inside supported estimators, with the reason each is harmless to skip or read. */
+export const INNER_TYPES: Readonly<Record<string, string>> = {
+  'sklearn.tree._tree.Tree': 'Cython tree of DecisionTree*: read field by field (nodes, values).',
+  'sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor': 'HGB tree: nodes + categorical bitsets, read by field.',
+  'sklearn.ensemble._hist_gradient_boosting.binning._BinMapper': 'HGB binning: only known categories are read; bin edges are training-only.',
+  'sklearn.impute._base.MissingIndicator': 'SimpleImputer indicator: features_ read.',
+  'sklearn.dummy.DummyClassifier': 'GradientBoosting init_: class_prior_ read.',
+  'sklearn.dummy.DummyRegressor': 'GradientBoosting init_: constant_ read.',
+  'sklearn.neighbors._kd_tree.newObj': 'KNeighbors _tree (search index): ignored, brute force gives the same neighbours.',
+  'sklearn.neighbors._ball_tree.newObj': 'KNeighbors _tree (search index): ignored.',
+  'sklearn.metrics._dist_metrics.newObj': 'Distance metric object of the search index: ignored (metric read from effective_metric_).',
+  'sklearn.linear_model._sgd_fast.Hinge': 'SGD loss_function_: training only.',
+  'sklearn.linear_model._sgd_fast.SquaredHinge': 'SGD loss_function_: training only.',
+  'sklearn.linear_model._sgd_fast.Log': 'SGD loss_function_: training only.',
+  'sklearn.linear_model._sgd_fast.ModifiedHuber': 'SGD loss_function_: training only.',
+  'sklearn.linear_model._sgd_fast.SquaredLoss': 'SGD loss_function_: training only.',
+  'sklearn.linear_model._sgd_fast.Huber': 'SGD loss_function_: training only.',
+  'sklearn.linear_model._sgd_fast.EpsilonInsensitive': 'SGD loss_function_: training only.',
+  'sklearn.linear_model._sgd_fast.SquaredEpsilonInsensitive': 'SGD loss_function_: training only.',
+  'sklearn._loss.link.IdentityLink': 'Loss link object: the link is derived from the loss class.',
+  'sklearn._loss.link.LogLink': 'Loss link object.',
+  'sklearn._loss.link.LogitLink': 'Loss link object.',
+  'sklearn._loss.link.HalfLogitLink': 'Loss link object.',
+  'sklearn._loss.link.MultinomialLogit': 'Loss link object.',
+  'sklearn._loss.link.SymmetricMultinomialLogit': 'Loss link object (≥ 1.4 GradientBoosting).',
+  'sklearn._loss.link.Interval': 'Loss link interval: training only.',
+  'numpy.random._pickle.__randomstate_ctor': 'RandomState (GradientBoosting _rng): training only.',
+  'numpy.random._pickle.__bit_generator_ctor': 'Bit generator of a RandomState: training only.',
+  'numpy.random._pickle.__generator_ctor': 'numpy Generator: training only.',
+  'numpy.random.mtrand.RandomState': 'RandomState instance: training only.',
+  'builtins.slice': 'ColumnTransformer column slices and output_indices_.',
+  'xgboost.core.Booster': 'XGBoost booster: handle bytes hold the model.',
+  'lightgbm.basic.Booster': 'LightGBM booster: state holds model_to_string text.',
+};
+
+/** Cython loss objects pickled via `__pyx_unpickle_Cy*` and the loss classes the mappers read. */
+export function isInnerType(cls: string): boolean {
+  if (Object.hasOwn(INNER_TYPES, cls)) return true;
+  if (GB_LOSS_CLASSES.includes(cls) || HGB_LOSS_CLASSES.includes(cls)) return true;
+  if (/^sklearn\._loss\._loss\.__pyx_unpickle_Cy[A-Za-z]+$/.test(cls)) return true;
+  if (/^sklearn\.metrics\._dist_metrics\.[A-Za-z]+Distance(64|32)?$/.test(cls)) return true;
+  return false;
+}

@@ -1,0 +1,37 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { DEFAULT_LIMITS, sha256Hex } from '../../src/core/index.js';
+import { decompress, detectCompression } from '../../src/formats/compress/index.js';
+import { parsePickle, type PyValue } from '../../src/formats/pickle/index.js';
+
+export const SKLEARN_DIR = new URL('../fixtures/sklearn/', import.meta.url).pathname;
+
+export interface Expected {
+  name: string;
+  file: string;
+  estimator: string;
+  compress: string | null;
+  protocol: number;
+  missing_values: boolean;
+  feature_names: string[] | null;
+  input: (number | string | null)[][];
+  classes: (number | string | boolean)[] | null;
+  outputs: Partial<Record<'predict' | 'predict_proba' | 'decision_function' | 'transform', unknown[]>>;
+}
+
+export function listExpected(sub = ''): Expected[] {
+  const dir = SKLEARN_DIR + sub;
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.expected.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(dir + f, 'utf8')) as Expected);
+}
+
+/** Reads a fixture, decompresses it and parses the pickle (joblib profile). */
+export async function loadGraph(file: string, sub = ''): Promise<{ value: PyValue; bytes: Uint8Array; sha256: string }> {
+  const raw = new Uint8Array(readFileSync(SKLEARN_DIR + sub + file));
+  const kind = detectCompression(raw.subarray(0, 32));
+  const bytes = kind ? await decompress(kind, raw, DEFAULT_LIMITS) : raw;
+  const r = parsePickle(bytes, { profile: 'joblib' });
+  if (r.error) throw r.error;
+  return { value: r.value!, bytes, sha256: sha256Hex(raw) };
+}
