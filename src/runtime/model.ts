@@ -1,0 +1,141 @@
+import { MvError, assertNever } from '../core/index.js';
+import { decodeArtifact, type Artifact } from './artifact.js';
+import type { EstimatorOp, Label, Method, ModelIR, Op } from './ir.js';
+import type { EstimatorKernel, HeadInfo, TransformKernel } from './kernels/common.js';
+import { checkFinite, type Frame } from './kernels/frame.js';
+import { compileKnn } from './kernels/knn.js';
+import { compileLinear } from './kernels/linear.js';
+import { compileGaussianNb } from './kernels/nb.js';
+import { compileSvm } from './kernels/svm.js';
+import { compileTransform } from './kernels/transforms.js';
+import { compileTrees } from './kernels/trees.js';
+import { toFrame, type PredictInput } from './input.js';
+import type { IrTensor } from './tensors.js';
+import { estimatorMethods, splitGraph } from './validate.js';
+
+/** A loaded, validated, compiled model. Immutable; safe to share between concurrent predictions. */
+export interface Model {
+  readonly ir: ModelIR;
+  readonly tensors: ReadonlyMap<string, IrTensor>;
+  /** Methods this model answers, in the order of the description. */
+  readonly methods: readonly Method[];
+  /** `predict` for estimators, `transform` for transformers. */
+  readonly defaultMethod: Method;
+  /** @internal compiled graph */
+  readonly compiled: { readonly transforms: readonly TransformKernel[]; readonly estimator: EstimatorKernel | null };
+}
+
+/** A prediction: row-major values with their shape; classifier `predict` gives the original class labels. */
+export interface Prediction {
+  readonly method: Method;
+  readonly shape: readonly number[];
+  readonly data: Float64Array | readonly Label[];
+}
+
+export interface PredictOptions {
+  readonly method?: Method;
+}
+
+function compileEstimator(op: EstimatorOp, t: ReadonlyMap<string, IrTensor>, head: HeadInfo): EstimatorKernel {
+  switch (op.kind) {
+    case 'linear':
+      return compileLinear(op, t, head);
+    case 'tree-ensemble':
+      return compileTrees(op, t, head);
+    case 'svm':
+      return compileSvm(op, t, head);
+    case 'knn':
+      return compileKnn(op, t, head);
+    case 'gaussian-nb':
+      return compileGaussianNb(op, t);
+    default:
+      return assertNever(op, 'estimator');
+  }
+}
+
+/** Compiles a decoded artifact (already validated by decodeArtifact). */
+export function compileModel(a: Artifact): Model {
+  const { ir, tensors } = a;
+  const { transforms, estimator } = splitGraph(ir.graph);
+  const head: HeadInfo = { classifier: ir.output.kind === 'classifier', nClasses: ir.output.kind === 'classifier' ? ir.output.classes.length : 0 };
+  const compiledTransforms = transforms.map((op, i) => compileTransform(op, tensors, transforms.length === 1 && op === ir.graph ? 'graph' : `graph > steps[${i}] (${op.kind})`));
+  const compiledEstimator = estimator ? compileEstimator(estimator as EstimatorOp, tensors, head) : null;
+  const available = estimator ? estimatorMethods(estimator, head.classifier) : (['transform'] as Method[]);
+  const methods = ir.output.methods.filter((m) => available.includes(m));
+  return Object.freeze({
+    ir,
+    tensors,
+    methods,
+    defaultMethod: estimator ? 'predict' : 'transform',
+    compiled: { transforms: compiledTransforms, estimator: compiledEstimator },
+  });
+}
+
+/** Decodes, validates and compiles an artifact (`.safetensors` bytes). Never executes anything from the file. */
+export function loadModel(bytes: Uint8Array): Model {
+  return compileModel(decodeArtifact(bytes));
+}
+
+/**
+ * Runs one method over a batch. X is a row-major Float64Array (n × n_features), an array of rows
+ * (numbers, strings, null for missing) or a Frame from the input readers; it is validated against
+ * the input schema first (INPUT_INVALID naming row and column; nothing is coerced).
+ */
+export function predict(model: Model, X: PredictInput, opts: PredictOptions = {}): Prediction {
+  const method = opts.method ?? model.defaultMethod;
+  if (!model.methods.includes(method)) {
+    throw new MvError('USAGE_INVALID', `method ${method} is not available for this model (available: ${model.methods.join(', ')})`);
+  }
+  let f: Frame = toFrame(model.ir.input, X);
+  for (const t of model.compiled.transforms) f = t.run(f);
+  const est = model.compiled.estimator;
+  if (!est) {
+    if (f.text?.some(Boolean)) checkFinite(f, 'any', 'the transformer output');
+    return { method, shape: [f.rows, f.cols], data: f.data };
+  }
+  checkFinite(f, est.finite, `the ${splitGraph(model.ir.graph).estimator!.kind} estimator`);
+  const out = est.run(f, method);
+  if (model.ir.output.kind === 'classifier' && method === 'predict') {
+    const classes = model.ir.output.classes;
+    return { method, shape: out.shape, data: Array.from(out.data, (i) => classes[i]!) };
+  }
+  return { method, shape: out.shape, data: out.data };
+}
+
+/** A short, JSON-able summary of an operator tree. */
+function describeOp(op: Op): Record<string, unknown> {
+  const base: Record<string, unknown> = { kind: op.kind, ...(op.name ? { name: op.name } : {}) };
+  switch (op.kind) {
+    case 'pipeline':
+      return { ...base, steps: op.steps.map(describeOp) };
+    case 'concat':
+      return { ...base, parts: op.parts.map(describeOp) };
+    case 'tree-ensemble':
+      return { ...base, split: op.split, trees: op.n_trees, nodes: op.n_nodes, outputs: op.n_outputs, aggregation: op.aggregation, activation: op.activation.kind };
+    case 'linear':
+      return { ...base, targets: op.coef.shape[0], features: op.coef.shape[1], ...(op.proba ? { proba: op.proba.kind } : {}) };
+    case 'svm':
+      return { ...base, task: op.task, kernel: op.kernel.kind, support_vectors: op.support_vectors.shape[0] };
+    case 'knn':
+      return { ...base, task: op.task, k: op.k, weights: op.weights, samples: op.fit_x.shape[0] };
+    case 'column-select':
+      return { ...base, columns: op.columns };
+    default:
+      return base;
+  }
+}
+
+/** What a model is: head, inputs, outputs, methods, operator tree and provenance. */
+export function describeModel(model: Model): Record<string, unknown> {
+  const { ir } = model;
+  return {
+    format: 'modelvault/1',
+    kind: ir.output.kind,
+    ...(ir.output.kind === 'classifier' ? { classes: ir.output.classes } : { n_outputs: ir.output.n_outputs }),
+    methods: model.methods,
+    input: ir.input,
+    graph: describeOp(ir.graph),
+    provenance: ir.provenance,
+    tensors: model.tensors.size,
+  };
+}
