@@ -154,8 +154,10 @@ export function rangeCoordinates(start: number, end: number): NodeCoord[] {
   const out: NodeCoord[] = [];
   let pos = start;
   let rest = end - start;
+  let top = 0;
+  while (2 ** (top + 1) <= rest) top++;
   // Binary decomposition of the length, largest block first (tlog-tiles layout).
-  for (let level = 52; level >= 0 && rest > 0; level--) {
+  for (let level = top; level >= 0 && rest > 0; level--) {
     const block = 2 ** level;
     if (rest >= block) {
       out.push({ level, index: pos / block });

@@ -65,8 +65,18 @@ export function ed25519PrivateKey(key: KeyObject | Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, key]), format: 'der', type: 'pkcs8' });
 }
 
-/** Raw 32-byte Ed25519 public key of a private or public KeyObject. */
+const PUBLIC_RAW = new WeakMap<KeyObject, Uint8Array>();
+
+/** Raw 32-byte Ed25519 public key of a private or public KeyObject (memoised per KeyObject). */
 export function ed25519PublicRaw(key: KeyObject): Uint8Array {
+  const cached = PUBLIC_RAW.get(key);
+  if (cached) return cached.slice();
+  const raw = publicRawUncached(key);
+  PUBLIC_RAW.set(key, raw);
+  return raw.slice();
+}
+
+function publicRawUncached(key: KeyObject): Uint8Array {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   if (pub.asymmetricKeyType !== 'ed25519') throw new MvError('AUDIT_KEY_INVALID', 'not an Ed25519 key');
   const der = pub.export({ format: 'der', type: 'spki' });
