@@ -25,8 +25,9 @@ function transformer(s: State, op: Mapped['op'], nIn: number, nOut: number): Map
 /** StandardScaler: (x − mean_) / scale_ (either may be None). */
 export function mapStandardScaler(s: State, ctx: Ctx): Mapped {
   const n = width(s, 'scale_', 'mean_');
-  const sub = vecRef(s, ctx, 'mean_', n, 'mean');
-  const div = vecRef(s, ctx, 'scale_', n, 'scale');
+  // mean_ is kept (for partial_fit) even when with_mean=False: the flags decide.
+  const sub = s.bool('with_mean', true) ? vecRef(s, ctx, 'mean_', n, 'mean') : undefined;
+  const div = s.bool('with_std', true) ? vecRef(s, ctx, 'scale_', n, 'scale') : undefined;
   return transformer(s, { kind: 'scale', name: s.shortName, n_features: n, ...(sub ? { sub } : {}), ...(div ? { div } : {}) }, n, n);
 }
 
@@ -47,8 +48,8 @@ export function mapMinMaxScaler(s: State, ctx: Ctx): Mapped {
 /** RobustScaler: (x − center_) / scale_ (either may be None). */
 export function mapRobustScaler(s: State, ctx: Ctx): Mapped {
   const n = width(s, 'scale_', 'center_');
-  const sub = vecRef(s, ctx, 'center_', n, 'center');
-  const div = vecRef(s, ctx, 'scale_', n, 'scale');
+  const sub = s.bool('with_centering', true) ? vecRef(s, ctx, 'center_', n, 'center') : undefined;
+  const div = s.bool('with_scaling', true) ? vecRef(s, ctx, 'scale_', n, 'scale') : undefined;
   return transformer(s, { kind: 'scale', name: s.shortName, n_features: n, ...(sub ? { sub } : {}), ...(div ? { div } : {}) }, n, n);
 }
 
