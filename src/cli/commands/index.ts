@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { registerHash } from './hash.js';
 import { registerKeygen } from './keygen.js';
+import { registerPredict } from './predict.js';
 import { registerSign } from './sign.js';
 import { registerVerify } from './verify.js';
 
@@ -12,6 +13,7 @@ export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 export const COMMANDS: readonly RegisterCommand[] = [
   registerHash,
   registerKeygen,
+  registerPredict,
   registerSign,
   registerVerify,
 ];
