@@ -78,14 +78,17 @@ const ARRAYS: Readonly<Record<IrTensor['dtype'], (b: ArrayBuffer) => IrTypedArra
 
 /** Copies raw little-endian bytes into a fresh (aligned) typed array. */
 function toTyped(dtype: IrTensor['dtype'], raw: Uint8Array): IrTypedArray {
-  const copy = raw.slice();
+  // a real copy: `raw` may be a Node Buffer, whose slice() is a view into a shared pool
+  const copy = new Uint8Array(raw.length);
+  copy.set(raw);
   const width = IR_DTYPE_BYTES[dtype];
   if (!LITTLE_ENDIAN && width > 1) for (let i = 0; i < copy.length; i += width) copy.subarray(i, i + width).reverse();
   return ARRAYS[dtype](copy.buffer);
 }
 
 function tensorBytes(t: IrTensor): Uint8Array {
-  const b = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice();
+  const b = new Uint8Array(t.data.byteLength);
+  b.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   const width = IR_DTYPE_BYTES[t.dtype];
   if (!LITTLE_ENDIAN && width > 1) for (let i = 0; i < b.length; i += width) b.subarray(i, i + width).reverse();
   return b;

@@ -58,6 +58,14 @@ describe('artifact', () => {
     expect([...(a.tensors.get('coef')!.data as Float64Array)]).toEqual([1, -2]);
   });
 
+  it('decodes from a pooled Node Buffer view (copies tensors, never aliases the pool)', () => {
+    const { desc, tb } = linearModel();
+    const bytes = encodeArtifact(desc, tb.tensors, PROV);
+    const pooled = Buffer.concat([Buffer.alloc(13, 7), Buffer.from(bytes)]).subarray(13);
+    const a = decodeArtifact(pooled);
+    expect([...(a.tensors.get('coef')!.data as Float64Array)]).toEqual([1, -2]);
+  });
+
   it('refuses an invalid description at encode time', () => {
     const { desc, tb } = linearModel();
     expect(code(() => encodeArtifact({ ...desc, output: { ...desc.output, classes: ['x'] } as never }, tb.tensors, PROV))).toBe('ARTIFACT_INVALID');
