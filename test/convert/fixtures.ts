@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { expect } from 'vitest';
 import { DEFAULT_LIMITS, sha256Hex } from '../../src/core/index.js';
 import { decompress, detectCompression } from '../../src/formats/compress/index.js';
 import { parsePickle, type PyValue } from '../../src/formats/pickle/index.js';
@@ -35,3 +36,34 @@ export async function loadGraph(file: string, sub = ''): Promise<{ value: PyValu
   if (r.error) throw r.error;
   return { value: r.value!, bytes, sha256: sha256Hex(raw) };
 }
+
+const TOL = 1e-9;
+function flat(v: unknown): unknown[] {
+  return Array.isArray(v) ? v.flatMap(flat) : [v];
+}
+function shapeOf(v: unknown): number[] {
+  return Array.isArray(v) ? [v.length, ...(v.length ? shapeOf(v[0]) : [])] : [];
+}
+
+/** Compares a runtime prediction with scikit-learn's output: labels exactly, numbers within `tol` (relative above 1). */
+export function compare(e: Expected, method: string, got: { shape: readonly number[]; data: ArrayLike<unknown> }, want: unknown, tol = TOL): void {
+  expect([...got.shape], `${e.name} ${method} shape`).toEqual(shapeOf(want));
+  const w = flat(want);
+  const g = Array.from(got.data as ArrayLike<unknown>);
+  expect(g.length).toBe(w.length);
+  for (let i = 0; i < w.length; i++) {
+    const a = g[i];
+    const b = w[i];
+    if (typeof b === 'number' && typeof a === 'number') {
+      const err = Math.abs(a - b);
+      if (!(err <= tol * Math.max(1, Math.abs(b)))) {
+        expect.fail(`${e.name} ${method}[${i}]: got ${a}, sklearn ${b} (|Δ| = ${err})`);
+      }
+    } else if (b === null) {
+      expect(Number.isNaN(a as number), `${e.name} ${method}[${i}] NaN`).toBe(true);
+    } else {
+      expect(a, `${e.name} ${method}[${i}]`).toEqual(b);
+    }
+  }
+}
+

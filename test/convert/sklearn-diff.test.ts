@@ -6,41 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { convertGraph } from '../../src/convert/index.js';
 import { encodeArtifact, loadModel, predict, type Cell, type Method } from '../../src/runtime/index.js';
-import { listExpected, loadGraph, type Expected } from './fixtures.js';
+import { compare, listExpected, loadGraph } from './fixtures.js';
 
-const TOL = 1e-9;
 /** Fixtures that must be refused (and why). */
 const REFUSED: Record<string, string> = {
   imputer_str_most_frequent: 'outputs text columns',
 };
-
-function flat(v: unknown): unknown[] {
-  return Array.isArray(v) ? v.flatMap(flat) : [v];
-}
-function shapeOf(v: unknown): number[] {
-  return Array.isArray(v) ? [v.length, ...(v.length ? shapeOf(v[0]) : [])] : [];
-}
-
-export function compare(e: Expected, method: string, got: { shape: readonly number[]; data: ArrayLike<unknown> }, want: unknown, tol = TOL): void {
-  expect([...got.shape], `${e.name} ${method} shape`).toEqual(shapeOf(want));
-  const w = flat(want);
-  const g = Array.from(got.data as ArrayLike<unknown>);
-  expect(g.length).toBe(w.length);
-  for (let i = 0; i < w.length; i++) {
-    const a = g[i];
-    const b = w[i];
-    if (typeof b === 'number' && typeof a === 'number') {
-      const err = Math.abs(a - b);
-      if (!(err <= tol * Math.max(1, Math.abs(b)))) {
-        expect.fail(`${e.name} ${method}[${i}]: got ${a}, sklearn ${b} (|Δ| = ${err})`);
-      }
-    } else if (b === null) {
-      expect(Number.isNaN(a as number), `${e.name} ${method}[${i}] NaN`).toBe(true);
-    } else {
-      expect(a, `${e.name} ${method}[${i}]`).toEqual(b);
-    }
-  }
-}
 
 /**
  * Known deviations of the RUNTIME kernels (not the converter), asserted to still differ so the entry

@@ -61,7 +61,7 @@ export const CLASSIFIER_METHODS = (proba: boolean, decision: boolean): Method[] 
 ];
 
 export function requireFitted(s: State, field: string): void {
-  if (!s.has(field)) throw new MvError('CONVERT_STATE_INVALID', `${s.shortName} is not fitted (no ${field})`, { path: s.path.map(String) });
+  if (!s.has(field)) throw new MvError('CONVERT_STATE_INVALID', `${s.shortName} is not fitted (no ${field})`, { path: s.at(field).map(String) });
 }
 
 export { State };
