@@ -2,6 +2,8 @@
  * host/: I/O helpers below the registry and CLI — file trees, streaming parallel hashing and the
  * model-signing API over the pure integrity/ layer.
  */
+export { openFileSource, ioError, type OpenedSource } from './file-source.js';
+export { scanPaths, collectTargets, type ScanPathsOptions } from './scan-files.js';
 export { listModelFiles, statModelFiles, resolveIgnorePaths, type ModelFile, type ModelTree, type ListOptions } from './model-files.js';
 export { hashRanges, hashModelFiles, ttyProgress, PROGRESS_MIN_BYTES, type HashRange, type HashOptions, type HashConfig } from './hash-files.js';
 export {

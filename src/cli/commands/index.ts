@@ -3,6 +3,7 @@ import type { CliContext } from '../main.js';
 import { registerHash } from './hash.js';
 import { registerKeygen } from './keygen.js';
 import { registerPredict } from './predict.js';
+import { registerScan } from './scan.js';
 import { registerSign } from './sign.js';
 import { registerVerify } from './verify.js';
 
@@ -14,6 +15,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerHash,
   registerKeygen,
   registerPredict,
+  registerScan,
   registerSign,
   registerVerify,
 ];

@@ -1,0 +1,32 @@
+import type { OnnxModel } from '../formats/onnx/index.js';
+import type { Sink } from './rules.js';
+
+/** Operator domains implemented by ONNX Runtime itself; anything else needs a custom-op library. */
+const BUILTIN_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'ai.onnx.preview.training', 'com.microsoft', 'com.microsoft.nchwc', 'org.pytorch.aten']);
+
+/** External data must be a relative path that stays inside the model folder. */
+export function externalPathEscapes(location: string): boolean {
+  if (location.includes('\\') || location.includes('\0') || location.startsWith('/') || /^[a-zA-Z]:/.test(location)) return true;
+  let depth = 0;
+  for (const part of location.split('/')) {
+    if (part === '..') depth--;
+    else if (part !== '.' && part !== '') depth++;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
+export function judgeOnnx(model: OnnxModel, sink: Sink): void {
+  for (const t of model.externalData) {
+    if (externalPathEscapes(t.location)) {
+      sink.finding({ rule: 'SCAN_ONNX_EXTERNAL_DATA', severity: 'high',
+        message: `tensor ${t.tensor ?? ''} reads external data from ${JSON.stringify(t.location)}, outside the model folder` });
+    }
+  }
+  const domains = new Set<string>();
+  for (const n of model.nodes) if (!BUILTIN_DOMAINS.has(n.domain)) domains.add(n.domain);
+  for (const o of model.opsetImports) if (!BUILTIN_DOMAINS.has(o.domain) && !model.functionDomains.includes(o.domain)) domains.add(o.domain);
+  for (const d of domains) {
+    sink.finding({ rule: 'SCAN_ONNX_CUSTOM_DOMAIN', severity: 'high', message: `operators from custom domain ${JSON.stringify(d)} need native code outside the model` });
+  }
+}
