@@ -49,6 +49,7 @@ const TABLE = {
   DECOMPRESS_FAILED: { doc: 'A compressed stream is corrupt or uses an unsupported method.', ...INPUT },
   LGBM_MODEL_INVALID: { doc: 'A LightGBM text model is malformed (missing or inconsistent fields, unknown objective).', ...INPUT },
   NPY_HEADER_INVALID: { doc: 'A .npy header is malformed.', ...INPUT },
+  ONNX_INVALID: { doc: 'An ONNX model is not a well-formed ModelProto protobuf (wire format, field types, external-data entries).', ...INPUT },
   ST_DUPLICATE_KEY: { doc: 'A safetensors header repeats a key.', ...INPUT },
   ST_HEADER_INVALID: { doc: 'A safetensors header is not valid UTF-8 JSON of the required shape.', ...INPUT },
   ST_HEADER_TOO_LARGE: { doc: 'A safetensors header is larger than the 100 MB cap or than the file.', ...INPUT },
