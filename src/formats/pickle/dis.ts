@@ -68,7 +68,7 @@ function readArg(bytes: Uint8Array, dv: DataView, kind: ArgKind, pos: number, at
       const n = w === 1 ? bytes[pos]! : dv.getInt32(pos, true);
       if (n < 0) throw new MvError('PICKLE_BAD_ARGUMENT', 'negative byte count', { offset: at });
       need(bytes, pos + w, n, at);
-      return [decodeLong(bytes, pos + w, n), pos + w + n];
+      return [decodeLong(bytes, pos + w, n, at), pos + w + n];
     }
     case 'string1': case 'string4': case 'bytes1': case 'bytes4': case 'bytes8': case 'bytearray8':
     case 'unicodestring1': case 'unicodestring4': case 'unicodestring8': {

@@ -1,6 +1,6 @@
 import { MvError, mulChecked } from '../../core/index.js';
 import type { ByteOrder, DType, NdArray, NpScalar, PyGlobal, PyValue } from './types.js';
-import { dtypeHasObject } from './values.js';
+import { dictGet, dtypeHasObject } from './values.js';
 import { decodeLong } from './text.js';
 
 // numpy objects inside pickles, evaluated as plain data (formats.md §3). Every argument is
@@ -115,8 +115,7 @@ export function setDTypeState(target: DType, state: PyValue, at: number): void {
     for (const name of nm) {
       if (typeof name !== 'string' || seen.has(name)) throw invalid('dtype field names must be distinct strings', at);
       seen.add(name);
-      const i = fields.keys.indexOf(name);
-      const f = i < 0 ? undefined : tupleItems(fields.values[i]);
+      const f = tupleItems(dictGet(fields, name));
       if (!f || (f.length !== 2 && f.length !== 3)) throw invalid(`dtype field ${name} must be (dtype, offset[, title])`, at);
       const fd = asDType(f[0], at);
       const off = f[1];
@@ -134,7 +133,7 @@ function datetimeUnit(meta: PyValue, at: number): string | undefined {
   const t = tupleItems(meta);
   const u = t && tupleItems(t[1]);
   if (!u) return undefined;
-  const unit = typeof u[0] === 'string' ? u[0] : u[0] && typeof u[0] === 'object' && u[0].kind === 'bytes' ? String.fromCharCode(...u[0].data) : undefined;
+  const unit = typeof u[0] === 'string' ? u[0] : u[0] && typeof u[0] === 'object' && u[0].kind === 'bytes' && u[0].data.length <= 16 ? String.fromCharCode(...u[0].data) : undefined;
   if (unit === undefined || !/^[a-zA-Z]{1,8}$/.test(unit)) throw invalid('bad datetime unit', at);
   const num = u[1];
   return isInt(num) && num !== 1 ? `${num}${unit}` : unit;
@@ -200,7 +199,7 @@ export function setArrayState(target: NdArray, state: PyValue, at: number): void
     if (typeof raw !== 'object' || raw === null || raw.kind !== 'list' || raw.items.length !== count) {
       throw invalid('object array state must be a list of its elements', at);
     }
-    a.items = raw.items;
+    a.items = raw.items.slice(); // numpy copies the list; later APPENDs to it must not resize the array
     delete a.data;
   } else {
     const data = payloadBytes(raw, at);
@@ -248,7 +247,9 @@ export function npScalar(args: PyValue[], at: number): NpScalar {
     return { kind: 'npscalar', dtype, value: args.length === 2 ? args[1]! : null };
   }
   if (args.length !== 2) throw invalid('scalar payload missing', at);
-  const data = payloadBytes(args[1], at);
+  const p = args[1];
+  if (typeof p === 'string' && p.length !== dtype.itemsize) throw invalid('scalar payload has the wrong length', at);
+  const data = payloadBytes(p, at);
   if (data.length !== dtype.itemsize) throw invalid(`scalar payload is ${data.length} bytes, ${dtype.str} needs ${dtype.itemsize}`, at);
   return { kind: 'npscalar', dtype, value: decodeScalar(dtype, data) };
 }

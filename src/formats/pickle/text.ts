@@ -176,6 +176,8 @@ const INT_RE = /^[+-]?(?:0[xX][0-9a-fA-F]+(?:_?[0-9a-fA-F]+)*|0[oO][0-7]+(?:_?[0
 export function parseIntText(text: string, at: number): number | bigint {
   const t = text.trim();
   if (!INT_RE.test(t)) throw bad(`invalid integer literal ${JSON.stringify(t.slice(0, 40))}`, at);
+  // CPython ≥ 3.11 refuses decimal literals over 4300 digits (sys.int_info.default_max_str_digits)
+  if (t.length > 4301 && !/^[+-]?0[xXoObB]/.test(t)) throw bad('integer literal exceeds 4300 digits', at);
   const neg = t[0] === '-';
   const body = (t[0] === '-' || t[0] === '+' ? t.slice(1) : t).replace(/_/g, '');
   const v = BigInt(body); // BigInt accepts 0x/0o/0b prefixes and decimal
@@ -205,9 +207,13 @@ export function parseFloatText(text: string, at: number): number {
   return v;
 }
 
+/** Largest LONG1/LONG4 payload decoded (1 MiB ≈ 2.5M decimal digits; V8 BigInts cap at 2^30 bits). */
+const MAX_LONG_BYTES = 1 << 20;
+
 /** Little-endian two's complement (LONG1/LONG4 payload, formats.md §1.1). */
-export function decodeLong(b: Uint8Array, start: number, n: number): number | bigint {
+export function decodeLong(b: Uint8Array, start: number, n: number, at = start): number | bigint {
   if (n === 0) return 0;
+  if (n > MAX_LONG_BYTES) throw bad(`LONG of ${n} bytes is larger than ${MAX_LONG_BYTES}`, at);
   if (n <= 6) {
     let v = 0;
     for (let i = n - 1; i >= 0; i--) v = v * 256 + b[start + i]!;

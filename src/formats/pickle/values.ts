@@ -6,8 +6,20 @@ import type { DType, PyDict, PyGlobal, PySet, PyValue } from './types.js';
 
 type Key = string | object;
 
-/** The structural key of a value (Python hash/eq for builtins, identity for other objects). */
+/** Tuple keys with more nodes than this fall back to identity (bounds the cost of one insert). */
+const KEY_NODES = 256;
+
+/**
+ * The structural key of a value (Python hash/eq for builtins, identity for other objects). Very
+ * large or deep tuple keys use identity: equal-but-distinct huge keys then stay separate entries,
+ * which only ever shows a policy more of the graph, never less.
+ */
 export function hashKey(v: PyValue): Key {
+  const budget = { n: KEY_NODES };
+  return keyOf(v, budget);
+}
+
+function keyOf(v: PyValue, budget: { n: number }): Key {
   if (v === null) return 'N';
   switch (typeof v) {
     case 'string': return 's' + v;
@@ -21,9 +33,11 @@ export function hashKey(v: PyValue): Key {
     case 'bytes': return v.mutable ? v : 'b' + bytesKey(v.data);
     case 'global': return 'g' + v.module + '\u0000' + v.name;
     case 'tuple': {
+      budget.n -= v.items.length + 1;
+      if (budget.n < 0) return v;
       let s = '(';
       for (const it of v.items) {
-        const k = hashKey(it);
+        const k = keyOf(it, budget);
         if (typeof k !== 'string') return v;
         s += k.length + ':' + k;
       }
@@ -176,10 +190,43 @@ function describe(v: PyValue | undefined, depth: number): string {
   }
 }
 
-/** True when a dtype (or any of its fields / subarray base) holds Python objects. */
+/**
+ * True when a dtype (or any of its fields / subarray base) holds Python objects. Iterative with a
+ * visited set: dtype graphs come from the pickle and may be deep or even cyclic.
+ */
 export function dtypeHasObject(d: DType): boolean {
-  if (d.char === 'O') return true;
-  if (d.fields) for (const f of d.fields) if (dtypeHasObject(f.dtype)) return true;
-  if (d.subarray) return dtypeHasObject(d.subarray.base);
+  const todo: DType[] = [d];
+  const seen = new Set<DType>();
+  while (todo.length > 0) {
+    const x = todo.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if (x.char === 'O') return true;
+    if (x.fields) for (const f of x.fields) todo.push(f.dtype);
+    if (x.subarray) todo.push(x.subarray.base);
+  }
   return false;
+}
+
+/**
+ * Work estimate of a value for the opcode budget: container sizes two levels deep and long strings.
+ * Reconstructors and BUILD touch their arguments that deep, so a memoised 1M-item list passed to
+ * `set()` again and again costs 1M per call, not 1 (pickle-bomb defence).
+ */
+export function workOf(v: PyValue | undefined, levels = 2): number {
+  if (typeof v === 'string') return v.length >> 6;
+  if (typeof v !== 'object' || v === null) return 0;
+  switch (v.kind) {
+    case 'tuple': case 'list': case 'set': {
+      let n = v.items.length;
+      if (levels > 1) for (let i = 0; i < v.items.length; i++) n += workOf(v.items[i], levels - 1);
+      return n;
+    }
+    case 'dict': {
+      let n = v.keys.length;
+      if (levels > 1) for (let i = 0; i < v.values.length; i++) n += workOf(v.values[i], levels - 1);
+      return n;
+    }
+    default: return 0;
+  }
 }

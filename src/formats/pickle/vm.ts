@@ -2,7 +2,7 @@ import { DEFAULT_LIMITS, MvError, decodeUtf8, isMvError, type ErrorCode, type Li
 import type { NdArray, PickleEvent, PickleResult, PyCall, PyDict, PyGlobal, PyList, PyObject, PySet, PyTuple, PyValue } from './types.js';
 import { fixPy2Name } from './compat.js';
 import { decodeLong, decodeRawUnicodeEscape, decodeStringRepr, decodeUtf8Pass, latin1, parseFloatText, parseIndexText, parseIntText } from './text.js';
-import { dictSet, setAdd } from './values.js';
+import { dictSet, setAdd, workOf } from './values.js';
 import { nativeFor } from './reconstruct.js';
 import { setArrayState, setDTypeState } from './numpy.js';
 import { torchStorage } from './torch.js';
@@ -34,6 +34,9 @@ interface Shared {
 }
 
 type Mut<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Opcode-budget units per element a native reconstructor touches (hashing one costs several opcodes). */
+const NATIVE_ITEM_COST = 4;
 
 const fail = (code: ErrorCode, msg: string, at: number): MvError => new MvError(code, msg, { offset: at });
 
@@ -70,6 +73,8 @@ export class Vm {
   pos: number;
   /** End of the current FRAME, or -1 outside frames. */
   frameEnd = -1;
+  /** Offset of a FRAME that claimed more bytes than the input has (-1 when none). */
+  truncatedFrameAt = -1;
   stack: PyValue[] = [];
   readonly meta: PyValue[][] = [];
   /** Items held by the stacks saved in `meta` (stack depth = stack.length + metaItems). */
@@ -188,6 +193,7 @@ export class Vm {
     if (typeof fn === 'object' && fn !== null && fn.kind === 'global') {
       const native = nativeFor(fn);
       if (native) {
+        this.charge(workOf(args) * NATIVE_ITEM_COST, at);
         if (typeof args !== 'object' || args === null || args.kind !== 'tuple') {
           throw fail('PICKLE_RECONSTRUCT_INVALID', `${fn.module}.${fn.name} arguments must be a tuple`, at);
         }
@@ -204,6 +210,7 @@ export class Vm {
     const target = this.top(at);
     this.events.push({ kind: 'build', target, state, at });
     if (typeof target !== 'object' || target === null) return;
+    if (target.kind === 'ndarray' || target.kind === 'dtype' || target.kind === 'object') this.charge(workOf(state), at);
     switch (target.kind) {
       case 'ndarray': setArrayState(target, state, at); return;
       case 'dtype': setDTypeState(target, state, at); return;
@@ -223,8 +230,15 @@ export class Vm {
     this.events.push({ kind: 'mutation', op, target, at });
     if (typeof target === 'object' && target !== null && (target.kind === 'object' || target.kind === 'call')) {
       const t = target as Mut<PyObject | PyCall>;
-      (t.mutations ??= []).push(...items);
+      const m = (t.mutations ??= []);
+      for (let i = 0; i < items.length; i++) m.push(items[i]!);
     }
+  }
+
+  /** Counts `n` units of work beyond the opcode itself against the opcode budget. */
+  charge(n: number, at: number): void {
+    const sh = this.shared;
+    if (n > 0 && (sh.ops += n) > sh.limits.maxPickleOps) throw limit('maxPickleOps', sh.ops, sh.limits.maxPickleOps, at);
   }
 
   private checkItems(n: number, at: number): void {
@@ -277,13 +291,13 @@ export class Vm {
         }
         case 0x8a: { // LONG1
           const n = b[this.take(1, at)]!;
-          st.push(decodeLong(b, this.take(n, at), n));
+          st.push(decodeLong(b, this.take(n, at), n, at));
           break;
         }
         case 0x8b: { // LONG4
           const n = dv.getInt32(this.take(4, at), true);
           if (n < 0) throw fail('PICKLE_BAD_ARGUMENT', 'LONG4 has a negative byte count', at);
-          st.push(decodeLong(b, this.take(n, at), n));
+          st.push(decodeLong(b, this.take(n, at), n, at));
           break;
         }
         // ── py2 strings ──────────────────────────────────────────────────────────────────
@@ -547,6 +561,7 @@ export class Vm {
           if (typeof kwargs !== 'object' || kwargs === null || kwargs.kind !== 'dict') {
             throw fail('PICKLE_BAD_OPERAND', `NEWOBJ_EX kwargs must be a dict, got ${pyTypeName(kwargs)}`, at);
           }
+          this.charge(args.items.length >> 4, at);
           this.events.push({ kind: 'call', op: 'NEWOBJ_EX', callee: cls, args: [...args.items, kwargs], at });
           st.push({ kind: 'object', cls, args: args.items, kwargs, at } satisfies PyObject);
           break;
@@ -562,11 +577,17 @@ export class Vm {
         case 0x95: { // FRAME
           if (this.frameEnd >= 0) throw fail('PICKLE_FRAME_VIOLATION', 'FRAME opened inside a frame', at);
           const n = this.u64(at);
-          if (n > len - this.pos) throw fail('PICKLE_TRUNCATED', `FRAME of ${n} bytes, ${len - this.pos} left`, at);
+          if (n > len - this.pos) {
+            // Interpret what is there (scan up to the break, threats.md §3.1), then fail at this FRAME.
+            this.truncatedFrameAt = at;
+            this.frameEnd = len;
+            break;
+          }
           this.frameEnd = this.pos + n;
           break;
         }
         case 0x2e: { // STOP
+          if (this.truncatedFrameAt >= 0) throw fail('PICKLE_TRUNCATED', 'the stream ends inside a FRAME', this.truncatedFrameAt);
           if (this.frameEnd >= 0 && this.pos !== this.frameEnd) {
             throw fail('PICKLE_FRAME_VIOLATION', 'STOP leaves unread bytes in the current frame', at);
           }

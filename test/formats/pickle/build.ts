@@ -3,13 +3,16 @@ export type Part = number | string | Uint8Array | readonly number[];
 
 /** Concatenates bytes: numbers are single bytes, strings are Latin-1 characters. */
 export function P(...parts: Part[]): Uint8Array {
-  const out: number[] = [];
+  let n = 0;
+  for (const p of parts) n += typeof p === 'number' ? 1 : p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
   for (const p of parts) {
-    if (typeof p === 'number') out.push(p);
-    else if (typeof p === 'string') for (let i = 0; i < p.length; i++) out.push(p.charCodeAt(i) & 0xff);
-    else out.push(...p);
+    if (typeof p === 'number') out[o++] = p;
+    else if (typeof p === 'string') for (let i = 0; i < p.length; i++) out[o++] = p.charCodeAt(i) & 0xff;
+    else { out.set(p, o); o += p.length; }
   }
-  return Uint8Array.from(out);
+  return out;
 }
 
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
