@@ -23,6 +23,8 @@ export interface JsonReadOptions {
   readonly maxDepth?: number;
   /** Added to character offsets in errors (e.g. the header's byte offset; exact for ASCII). */
   readonly baseOffset?: number;
+  /** Accept the non-standard tokens NaN, Infinity and -Infinity (XGBoost writes NaN split conditions). */
+  readonly allowNonFinite?: boolean;
 }
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
@@ -169,6 +171,14 @@ export function readJson(text: string, opts: JsonReadOptions): { value: JsonNode
     if (text.startsWith('null', i)) {
       i += 4;
       return { kind: 'null', at };
+    }
+    if (opts.allowNonFinite) {
+      for (const [tok, v] of [['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]] as const) {
+        if (text.startsWith(tok, i)) {
+          i += tok.length;
+          return { kind: 'number', lexeme: tok, value: v, at };
+        }
+      }
     }
     NUMBER_RE.lastIndex = i;
     const m = NUMBER_RE.exec(text);

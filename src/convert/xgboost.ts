@@ -1,0 +1,153 @@
+import { MvError, indexUnique } from '../core/index.js';
+import type { XgbModel } from '../formats/xgboost/index.js';
+import { TensorBuilder, type Activation, type FeatureSpec, type IrTensor, type Label, type ModelDescription, type TreeEnsembleOp } from '../runtime/index.js';
+
+/**
+ * XGBoost (gbtree / dart) → model IR (formats.md §5.2). Leaves are `split_conditions` (already
+ * × eta); the base margin is ProbToMargin(base_score) per objective; prediction compares float32
+ * features with float32 thresholds using strict `<` and accumulates in float32, as XGBoost does.
+ */
+interface ObjectiveRow {
+  readonly name: string;
+  /** ProbToMargin of base_score. */
+  readonly link: 'identity' | 'logit' | 'log';
+  readonly activation: Activation;
+  readonly task: 'classifier' | 'regressor';
+  readonly doc: string;
+}
+
+const ID: Activation = { kind: 'identity' };
+/** The objective table (XGBoost `src/objective/*`: ProbToMargin and PredTransform). */
+export const XGB_OBJECTIVES: readonly ObjectiveRow[] = [
+  { name: 'reg:squarederror', link: 'identity', activation: ID, task: 'regressor', doc: 'Squared error; identity output.' },
+  { name: 'reg:linear', link: 'identity', activation: ID, task: 'regressor', doc: 'Old name of reg:squarederror.' },
+  { name: 'reg:squaredlogerror', link: 'identity', activation: ID, task: 'regressor', doc: 'Squared log error; identity output.' },
+  { name: 'reg:pseudohubererror', link: 'identity', activation: ID, task: 'regressor', doc: 'Pseudo-Huber; identity output.' },
+  { name: 'reg:absoluteerror', link: 'identity', activation: ID, task: 'regressor', doc: 'Absolute error; identity output.' },
+  { name: 'reg:quantileerror', link: 'identity', activation: ID, task: 'regressor', doc: 'Quantile (single quantile); identity output.' },
+  { name: 'reg:logistic', link: 'logit', activation: { kind: 'logistic' }, task: 'regressor', doc: 'Logistic regression on [0, 1] targets; σ output.' },
+  { name: 'binary:logistic', link: 'logit', activation: { kind: 'logistic' }, task: 'classifier', doc: 'Binary classification; p = σ(margin).' },
+  { name: 'binary:logitraw', link: 'identity', activation: ID, task: 'regressor', doc: 'Binary classification returning the raw margin.' },
+  { name: 'count:poisson', link: 'log', activation: { kind: 'exp' }, task: 'regressor', doc: 'Poisson counts; exp output.' },
+  { name: 'reg:gamma', link: 'log', activation: { kind: 'exp' }, task: 'regressor', doc: 'Gamma regression; exp output.' },
+  { name: 'reg:tweedie', link: 'log', activation: { kind: 'exp' }, task: 'regressor', doc: 'Tweedie regression; exp output.' },
+  { name: 'survival:cox', link: 'log', activation: { kind: 'exp' }, task: 'regressor', doc: 'Cox proportional hazards; exp (hazard ratio) output.' },
+  { name: 'multi:softprob', link: 'identity', activation: { kind: 'softmax' }, task: 'classifier', doc: 'Multiclass; softmax over the class groups.' },
+  { name: 'multi:softmax', link: 'identity', activation: { kind: 'softmax' }, task: 'classifier', doc: 'Multiclass; predict = argmax (proba = softmax).' },
+  { name: 'rank:pairwise', link: 'identity', activation: ID, task: 'regressor', doc: 'Ranking scores.' },
+  { name: 'rank:ndcg', link: 'identity', activation: ID, task: 'regressor', doc: 'Ranking scores.' },
+  { name: 'rank:map', link: 'identity', activation: ID, task: 'regressor', doc: 'Ranking scores.' },
+];
+const OBJECTIVE_BY_NAME = indexUnique(XGB_OBJECTIVES, (o) => o.name);
+
+/** Largest categorical bitset pool (32-bit words) a model may need. */
+const MAX_CAT_WORDS = 1 << 22;
+
+export interface XgboostConvertOptions {
+  /** Class labels (the sklearn wrapper's `classes_`); default 0..K−1 for classification objectives. */
+  readonly classes?: readonly Label[];
+  /** The wrapper's `missing` when it is not NaN: inputs equal to it are missing too. */
+  readonly missing?: number;
+  /** Feature names to use when the model has none (e.g. the wrapper's feature_names_in_). */
+  readonly featureNames?: readonly string[];
+}
+
+export interface XgboostConversion {
+  readonly description: ModelDescription;
+  readonly tensors: ReadonlyMap<string, IrTensor>;
+}
+
+const margin = (link: ObjectiveRow['link'], b: number): number => (link === 'logit' ? Math.log(b / (1 - b)) : link === 'log' ? Math.log(b) : b);
+
+/** Maps a parsed XGBoost model to a model description and its tensors. */
+export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = {}): XgboostConversion {
+  const obj = OBJECTIVE_BY_NAME.get(m.objective);
+  if (!obj) throw new MvError('CONVERT_UNSUPPORTED', `XGBoost objective ${JSON.stringify(m.objective)} is not supported (supported: ${XGB_OBJECTIVES.map((o) => o.name).join(', ')})`, { path: ['learner', 'objective', 'name'] });
+  const K = Math.max(1, m.numClass);
+  const tb = new TensorBuilder();
+  const feature: number[] = [];
+  const threshold: number[] = [];
+  const left: number[] = [];
+  const right: number[] = [];
+  const values: number[] = [];
+  const missingLeft: number[] = [];
+  const catSplit: number[] = [];
+  const catOffsets: number[] = [0];
+  const catWords: number[] = [];
+  const roots: number[] = [];
+  for (const t of m.trees) {
+    const base = feature.length;
+    roots.push(base);
+    for (let k = 0; k < t.numNodes; k++) {
+      const leaf = t.left[k] === -1;
+      feature.push(leaf ? -1 : t.splitIndex[k]!);
+      threshold.push(leaf ? 0 : t.splitCondition[k]!);
+      left.push(leaf ? -1 : base + t.left[k]!);
+      right.push(leaf ? -1 : base + t.right[k]!);
+      values.push(leaf ? t.splitCondition[k]! : 0);
+      missingLeft.push(t.defaultLeft[k] ? 1 : 0);
+      const cats = !leaf && t.splitType[k] === 1 ? t.categories.get(k) : undefined;
+      if (cats) {
+        const words = cats.length ? (Math.max(...cats) >>> 5) + 1 : 1;
+        if (catWords.length + words > MAX_CAT_WORDS) throw new MvError('LIMIT_EXCEEDED', 'categorical split bitsets are too large', { limit: 'maxCategoryWords', actual: catWords.length + words });
+        const off = catWords.length;
+        for (let w = 0; w < words; w++) catWords.push(0);
+        for (const c of cats) catWords[off + (c >>> 5)] = (catWords[off + (c >>> 5)]! | (1 << (c & 31))) >>> 0;
+        catSplit.push(catOffsets.length - 1);
+        catOffsets.push(catWords.length);
+      } else catSplit.push(-1);
+    }
+  }
+  const N = feature.length;
+  const T = m.trees.length;
+  const hasCats = catOffsets.length > 1;
+  const baseScores = m.baseScore.length === 1 ? new Array<number>(K).fill(m.baseScore[0]!) : [...m.baseScore];
+  const op: TreeEnsembleOp = {
+    kind: 'tree-ensemble',
+    name: `xgboost ${m.booster}`,
+    split: 'xgboost',
+    n_features: m.numFeature,
+    n_trees: T,
+    n_nodes: N,
+    value_width: 1,
+    n_outputs: K,
+    aggregation: 'sum',
+    accumulate: 'f32',
+    base: baseScores.map((b) => Math.fround(margin(obj.link, b))),
+    leaf_normalize: false,
+    activation: obj.activation,
+    decision: obj.task === 'classifier',
+    ...(opts.missing !== undefined && !Number.isNaN(opts.missing) ? { missing_value: opts.missing } : {}),
+    feature: tb.add('xgb.feature', 'I32', [N], feature),
+    threshold: tb.add('xgb.threshold', 'F64', [N], threshold),
+    left: tb.add('xgb.left', 'I32', [N], left),
+    right: tb.add('xgb.right', 'I32', [N], right),
+    values: tb.add('xgb.values', 'F64', [N, 1], values),
+    missing_left: tb.add('xgb.missing_left', 'U8', [N], missingLeft),
+    ...(hasCats
+      ? {
+          cat_split: tb.add('xgb.cat_split', 'I32', [N], catSplit),
+          cat_offsets: tb.add('xgb.cat_offsets', 'I32', [catOffsets.length], catOffsets),
+          cat_words: tb.add('xgb.cat_words', 'U32', [catWords.length], catWords),
+        }
+      : {}),
+    roots: tb.add('xgb.roots', 'I32', [T], roots),
+    groups: tb.add('xgb.groups', 'I32', [T], m.treeInfo),
+    ...(m.weightDrop ? { weights: tb.add('xgb.weights', 'F64', [T], m.weightDrop) } : {}),
+  };
+  const names = m.featureNames.length ? m.featureNames : (opts.featureNames ?? Array.from({ length: m.numFeature }, (_, j) => `f${j}`));
+  if (names.length !== m.numFeature) throw new MvError('CONVERT_UNSUPPORTED', `${names.length} feature names for ${m.numFeature} features`);
+  const features: FeatureSpec[] = names.map((name, j) => ({ name, type: m.featureTypes[j] === 'c' ? 'category' : 'number', missing: true }));
+  const named = m.featureNames.length > 0 || opts.featureNames !== undefined;
+  let output: ModelDescription['output'];
+  if (obj.task === 'classifier') {
+    const nClasses = K === 1 ? 2 : K;
+    const classes = opts.classes ?? Array.from({ length: nClasses }, (_, i) => i);
+    if (classes.length !== nClasses) throw new MvError('CONVERT_UNSUPPORTED', `${classes.length} class labels for a model with ${nClasses} classes`);
+    output = { kind: 'classifier', classes: [...classes], methods: ['predict', 'predict_proba', 'decision_function'] };
+  } else {
+    if (opts.classes) throw new MvError('CONVERT_UNSUPPORTED', `objective ${m.objective} is not a classification objective`);
+    output = { kind: 'regressor', n_outputs: K, methods: ['predict'] };
+  }
+  return { description: { input: { n_features: m.numFeature, features, named }, output, graph: op }, tensors: tb.tensors };
+}
