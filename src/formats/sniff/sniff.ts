@@ -1,5 +1,5 @@
 import { startsWith, viewOf } from '../../core/index.js';
-import { detectCompression } from '../compress/index.js';
+import { COMPRESSION_KINDS, detectCompression } from '../compress/index.js';
 import { findEocd } from '../zip/index.js';
 
 /** Every content kind the sniffer can report (threats.md §6). */
@@ -137,9 +137,8 @@ export const SNIFF_RULES: readonly Rule[] = [
   { kind: '7z', doc: "7z\\xBC\\xAF\\x27\\x1C (unsupported: reported, not opened).", test: at0([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]) },
   { kind: 'rar', doc: 'Rar!\\x1A\\x07 (RAR 4 and 5; unsupported).', test: at0([...ascii('Rar!'), 0x1a, 0x07]) },
   { kind: 'tar', doc: '"ustar" at 257 (POSIX ustar/PAX and GNU tar).', test: (c) => startsWith(c.head, ascii('ustar'), 257) && {} },
-  ...(['joblib-zf', 'gzip', 'zlib', 'bz2', 'xz', 'lzma', 'lz4'] as const).map((kind) => ({
-    kind, doc: `compression magic (compress/ COMPRESSION_KINDS: ${kind}).`, test: (c: Ctx): Match => detectCompression(c.head) === kind && {},
-  })),
+  // Compressors in joblib's detection order (ZF first), from the compress/ table: decompress with caps, re-sniff.
+  ...COMPRESSION_KINDS.map(({ kind, doc }) => ({ kind, doc, test: (c: Ctx): Match => detectCompression(c.head) === kind && {} })),
   { kind: 'zstd', doc: 'zstd frame magic 28 B5 2F FD (no decoder in Node 20: unsupported).', test: at0([0x28, 0xb5, 0x2f, 0xfd]) },
   { kind: 'npy', doc: '\\x93NUMPY.', test: at0([0x93, ...ascii('NUMPY')]) },
   { kind: 'torch-legacy', doc: 'PROTO 2 + LONG1 of the legacy torch magic 0x1950a86a20f9469cfc6c (formats.md §7.2).',

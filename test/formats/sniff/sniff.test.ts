@@ -21,6 +21,14 @@ describe('sniff on real files', () => {
     ['object.joblib.xz', 'xz'], ['object.joblib.lzma', 'lzma'], ['object.joblib.lz4', 'lz4'], ['object.zf', 'joblib-zf'],
   ] as const)('compress/%s → %s', (f, kind) => expect(sniffBytes(file(`${FIX}compress/${f}`)).kind).toBe(kind));
 
+  it('every hdf5 fixture → hdf5, every onnx fixture → onnx, every tar fixture → tar', () => {
+    for (const [dir, ext, kind] of [['hdf5', '.h5', 'hdf5'], ['onnx', '.onnx', 'onnx'], ['tar', '.tar', 'tar']] as const) {
+      const files = readdirSync(`${FIX}${dir}`).filter((n) => n.endsWith(ext));
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) expect(sniffBytes(file(`${FIX}${dir}/${f}`)).kind, f).toBe(kind);
+    }
+  });
+
   it('every npy fixture → npy', () => {
     for (const f of readdirSync(`${FIX}npy`).filter((n) => n.endsWith('.npy'))) expect(sniffBytes(file(`${FIX}npy/${f}`)).kind).toBe('npy');
   });
@@ -103,6 +111,12 @@ describe('sniff rules on synthetic heads', () => {
     b.set([0x50, 0x4b, 0x05, 0x06], 150);
     new DataView(b.buffer).setUint32(150 + 16, 5000, true);
     expect(sniffBytes(b).kind).toBe('unknown');
+  });
+
+  it('docs/containers.md lists every rule, in order', () => {
+    const doc = readFileSync(new URL('../../../docs/containers.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\| (\d+) \| `([a-z0-9-]+)` \| (.*) \|$/gm)].map((m) => [Number(m[1]), m[2]]);
+    expect(rows).toEqual(SNIFF_RULES.map((r, i) => [i + 1, r.kind]));
   });
 
   it('every rule has a doc and the kinds are unique', () => {
