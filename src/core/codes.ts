@@ -125,9 +125,18 @@ const TABLE = {
   // ── registry / server ───────────────────────────────────────────────────────────────────────
   AUTH_FORBIDDEN: { doc: 'The identity lacks the role needed for this action.', http: 403, exit: 1 },
   AUTH_REQUIRED: { doc: 'No valid token was presented.', http: 401, exit: 1 },
+  AUTH_TOKEN_EXPIRED: { doc: 'The API token has expired.', http: 401, exit: 1 },
+  AUTH_TOKEN_REVOKED: { doc: 'The API token was revoked (or its identity disabled).', http: 401, exit: 1 },
+  REG_BLOB_CORRUPT: { doc: 'A stored blob is missing or its bytes no longer match its digest.', http: 500, exit: 1 },
   REG_CONFLICT: { doc: 'The action conflicts with the current registry state.', http: 409, exit: 1 },
+  REG_FORMAT_REFUSED: { doc: 'The upload is clean but neither a safe artifact format nor convertible to one.', http: 422, exit: 1 },
+  REG_GONE: { doc: 'The model or version was deleted (tombstoned); its audit history remains.', http: 410, exit: 1 },
   REG_INVALID_NAME: { doc: 'A model, alias or tag name is invalid.', ...USAGE },
+  REG_METADATA_INVALID: { doc: 'User metadata or tags are malformed or larger than the limits.', ...USAGE },
   REG_NOT_FOUND: { doc: 'A model, version or alias does not exist.', http: 404, exit: 1 },
+  REG_NOT_INITIALISED: { doc: 'The registry folder does not exist or was not initialised (run modelvault init).', http: 500, exit: 2 },
+  REG_QUARANTINED: { doc: 'A quarantined original upload is never served as a model.', http: 403, exit: 1 },
+  REG_SCHEMA_UNSUPPORTED: { doc: 'The registry database was written by a newer modelvault (schema version too high).', http: 500, exit: 2 },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof TABLE;
