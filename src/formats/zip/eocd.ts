@@ -38,7 +38,14 @@ export interface EndRecord {
   readonly endStart: number;
   readonly zip64: boolean;
   readonly comment: string;
+  /** Added to every offset when the archive was prepended with other data (Python zipfile's `concat`). */
+  readonly shift: number;
 }
+
+const centralAt = (src: ByteSource, offset: number): boolean => {
+  const b = src.read(offset, 4);
+  return b.length === 4 && viewOf(b).getUint32(0, true) === SIG_CENTRAL;
+};
 
 const invalid = (message: string, offset: number): MvError => new MvError('ZIP_INVALID', message, { offset });
 
@@ -86,5 +93,9 @@ export function readEndRecord(src: ByteSource): EndRecord {
     }
   }
   if (cdOffset + cdSize > endStart) throw invalid('central directory runs past the end records', zip64 ? endStart : eocdOffset + 16);
-  return { eocdOffset, entries, cdOffset, cdSize, endStart, zip64, comment };
+  // Python's zipfile (so np.load, zipfile-based loaders) reads archives with data prepended
+  // (`cat stub.bin archive.zip`): offsets are then relative to the archive's start, found from the end.
+  const concat = endStart - cdSize - cdOffset;
+  const shift = concat > 0 && entries > 0 && !centralAt(src, cdOffset) && centralAt(src, cdOffset + concat) ? concat : 0;
+  return { eocdOffset, entries, cdOffset: cdOffset + shift, cdSize, endStart, zip64, comment, shift };
 }

@@ -53,7 +53,7 @@ function applyZip64(extra: Uint8Array, extraOffset: number, rec: { usize: number
   throw invalid('sizes or offset saturated but no ZIP64 extra field', extraOffset);
 }
 
-function readCentral(cd: Uint8Array, cdOffset: number, entries: number): CentralRecord[] {
+function readCentral(cd: Uint8Array, cdOffset: number, entries: number, shift: number): CentralRecord[] {
   const v = viewOf(cd);
   const out: CentralRecord[] = [];
   let p = 0;
@@ -79,7 +79,7 @@ function readCentral(cd: Uint8Array, cdOffset: number, entries: number): Central
       crc32: v.getUint32(p + 16, true),
       compressedSize: sizes.csize,
       uncompressedSize: sizes.usize,
-      localOffset: sizes.local,
+      localOffset: sizes.local + shift,
       centralOffset: at,
     });
     p = end;
@@ -186,14 +186,17 @@ export function readZip(src: ByteSource, limits: Limits): ZipArchive {
   if (end.entries * CENTRAL_BYTES > end.cdSize) throw invalid(`${end.entries} entries cannot fit in a ${end.cdSize}-byte central directory`, end.eocdOffset + 10);
   const cd = src.read(end.cdOffset, end.cdSize);
   if (cd.length !== end.cdSize) throw invalid('central directory is truncated', end.cdOffset);
-  const records = readCentral(cd, end.cdOffset, end.entries);
+  const records = readCentral(cd, end.cdOffset, end.entries, end.shift);
   const members = records.map((r) => readLocal(src, r, end.cdOffset).member);
   checkOverlaps(members);
   markDuplicates(members);
   const anomalies: ZipAnomaly[] = [];
   const first = members.reduce((lo, m) => Math.min(lo, m.localOffset), end.cdOffset);
   // A prefix is a polyglot: torch.load checks the first bytes for PK\x03\x04, so the prefix is what it loads.
-  if (first > 0) anomalies.push({ code: 'ZIP_PREFIX_DATA', message: `${first} bytes precede the first member`, offset: 0 });
+  if (first > 0) {
+    const how = end.shift ? `; its offsets are relative to byte ${end.shift} (data was prepended)` : '';
+    anomalies.push({ code: 'ZIP_PREFIX_DATA', message: `${first} bytes precede the first member${how}`, offset: 0 });
+  }
   return {
     members,
     eocdOffset: end.eocdOffset,

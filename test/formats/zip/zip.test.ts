@@ -164,6 +164,27 @@ describe('readZip anomalies on hand-built archives', () => {
     expect(z.anomalies).toEqual([{ code: 'ZIP_PREFIX_DATA', message: expect.any(String), offset: 0 }]);
   });
 
+  it('data prepended to a whole archive (cat stub archive.zip): read like Python zipfile, prefix reported', () => {
+    const inner = buildZip([{ name: 'a.npy', data: PICKLE }, { name: 'b', data: enc('bb'), method: 8 }]);
+    const b = new Uint8Array([...PICKLE, ...inner]);
+    const src = bytesSource(b);
+    const z = readZip(src, DEFAULT_LIMITS);
+    expect(z.prefixBytes).toBe(5);
+    expect(z.anomalies.map((a) => a.code)).toEqual(['ZIP_PREFIX_DATA']);
+    expect(z.members.map((m) => m.localOffset)).toEqual([5, 5 + 30 + 5 + 5]);
+    expect(readZipMember(src, z.members[0]!, DEFAULT_LIMITS)).toEqual(PICKLE);
+    expect(new TextDecoder().decode(readZipMember(src, z.members[1]!, DEFAULT_LIMITS))).toBe('bb');
+  });
+
+  it('anomaly offsets point at the fields concerned', () => {
+    const z = open(buildZip([{ name: '../x', data: PICKLE }, { name: '../x', data: PICKLE }]));
+    const m = z.members[1]!;
+    expect(m.anomalies).toEqual([
+      { code: 'ZIP_UNSAFE_NAME', message: expect.any(String), offset: m.centralOffset + 46 },
+      { code: 'ZIP_DUPLICATE_NAME', message: expect.any(String), offset: m.centralOffset + 46 },
+    ]);
+  });
+
   it('stored sizes that differ', () => {
     const b = buildZip([{ name: 'x', data: PICKLE }]);
     const cd = readZip(bytesSource(b), DEFAULT_LIMITS).members[0]!.centralOffset;
