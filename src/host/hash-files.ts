@@ -127,6 +127,13 @@ export async function hashRanges(ranges: readonly HashRange[], opts: HashOptions
           failed = true;
           reject(new MvError('IO_ERROR', `hash worker failed: ${e.message}`));
         });
+        // A worker that dies without an error event (e.g. killed) must not leave us waiting forever.
+        w.on('exit', (code) => {
+          if (next < jobs.length || active > 0) {
+            failed = true;
+            reject(new MvError('IO_ERROR', `hash worker exited early (code ${code})`));
+          }
+        });
       }
       for (const w of pool) dispatch(w);
     });
