@@ -1,10 +1,10 @@
 // Benchmark: AuditStore.verifyAll() over 100,000 audit entries in a temporary SQLite (WAL) file.
 // Run: npm run build && node bench/audit/verify.mjs [entries]
-// Prints medians of 3 runs and the ratio against a baseline measured in the same run: reading every
+// Prints medians of 3 runs (wall and CPU time) and the ratio against a baseline measured in the same run: reading every
 // leaf row and SHA-256 hashing its data (the floor for any verifier that recomputes leaf hashes).
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AuditStore } from '../../dist/registry/audit-store.js';
@@ -46,6 +46,7 @@ const cps = db.prepare('SELECT count(*) AS n FROM audit_checkpoints').get().n;
 const bytes = db.prepare('SELECT sum(length(data)) AS b FROM audit_leaves').get().b;
 
 const verifyTimes = [];
+const verifyCpu = [];
 const baseTimes = [];
 let result;
 for (let r = 0; r < RUNS; r++) {
@@ -54,8 +55,11 @@ for (let r = 0; r < RUNS; r++) {
   for (const row of db.prepare('SELECT data FROM audit_leaves ORDER BY idx').iterate()) h ^= createHash('sha256').update(Buffer.from([0])).update(row.data).digest()[0];
   baseTimes.push(ms(t0));
   t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   result = store.verifyAll();
+  const c = process.cpuUsage(c0);
   verifyTimes.push(ms(t0));
+  verifyCpu.push((c.user + c.system) / 1000);
 }
 if (!result.ok || result.size !== N) throw new Error(`verifyAll failed: ${JSON.stringify(result.problems.slice(0, 3))}`);
 
@@ -65,6 +69,7 @@ console.log(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} x${cpus().len
 console.log(`entries ${N}, avg event ${(bytes / N).toFixed(0)} B, stored checkpoints ${cps}, db ${(statSync(file).size / 1e6).toFixed(1)} MB`);
 console.log(`build (append + checkpoint per write): ${(buildMs / 1000).toFixed(1)} s (${((buildMs * 1000) / N).toFixed(0)} µs/write)`);
 console.log(`verifyAll median of ${RUNS}: ${(v / 1000).toFixed(2)} s  [runs: ${verifyTimes.map((x) => (x / 1000).toFixed(2)).join(', ')}]`);
+console.log(`verifyAll CPU time median: ${(median(verifyCpu) / 1000).toFixed(2)} s (process user+system; robust to other load on the machine); load average ${loadavg()[0].toFixed(1)}`);
 console.log(`baseline (read + SHA-256 every leaf) median: ${(b / 1000).toFixed(2)} s; ratio verifyAll/baseline: ${(v / b).toFixed(1)}x`);
 db.close();
 rmSync(dir, { recursive: true, force: true });

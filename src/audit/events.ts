@@ -85,36 +85,51 @@ const bad = (path: (string | number)[], msg: string): MvError => new MvError('AU
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function checkWellFormed(v: string, path: readonly (string | number)[]): void {
+  // A lone surrogate would be replaced by U+FFFD when encoded: reject instead of changing the data.
+  if (LONE_SURROGATE.test(v)) throw bad([...path], 'is not well-formed Unicode');
+}
+
 function checkShortString(v: unknown, path: (string | number)[], max: number): void {
   if (typeof v !== 'string' || v.length === 0 || v.length > max) throw bad(path, `must be a string of 1..${max} characters`);
   if (/[\u0000-\u001f\u007f]/.test(v)) throw bad(path, 'must not contain control characters');
-  asText(v, 'AUDIT_EVENT_INVALID', path.join('.'));
+  checkWellFormed(v, path);
 }
 
+/** Checks a JSON value; `path` is a mutable stack (copied only when an error is thrown). */
 function checkJson(v: unknown, path: (string | number)[], depth: number): void {
-  if (depth > MAX_EVENT_DEPTH) throw bad(path, 'value is nested too deeply');
+  if (depth > MAX_EVENT_DEPTH) throw bad([...path], 'value is nested too deeply');
   if (v === null || typeof v === 'boolean') return;
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw bad(path, 'numbers must be finite');
+    if (!Number.isFinite(v)) throw bad([...path], 'numbers must be finite');
     return;
   }
   if (typeof v === 'string') {
-    asText(v, 'AUDIT_EVENT_INVALID', path.join('.'));
+    checkWellFormed(v, path);
     return;
   }
   if (Array.isArray(v)) {
-    v.forEach((x, i) => checkJson(x, [...path, i], depth + 1));
-    return;
-  }
-  if (isPlainObject(v)) {
-    for (const [k, x] of Object.entries(v)) {
-      if (k === '__proto__') throw bad([...path, k], 'key __proto__ is not allowed');
-      asText(k, 'AUDIT_EVENT_INVALID', path.join('.'));
-      checkJson(x, [...path, k], depth + 1);
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      checkJson(v[i], path, depth + 1);
+      path.pop();
     }
     return;
   }
-  throw bad(path, `${typeof v} is not a JSON value`);
+  if (isPlainObject(v)) {
+    for (const k in v) {
+      if (!Object.hasOwn(v, k)) continue;
+      path.push(k);
+      if (k === '__proto__') throw bad([...path], 'key __proto__ is not allowed');
+      checkWellFormed(k, path);
+      checkJson(v[k], path, depth + 1);
+      path.pop();
+    }
+    return;
+  }
+  throw bad([...path], `${typeof v} is not a JSON value`);
 }
 
 /** Asserts `v` is a valid AuditEvent (exact key set, types, bounds). Throws AUDIT_EVENT_INVALID with a path. */
@@ -137,7 +152,7 @@ export function assertAuditEvent(v: unknown): asserts v is AuditEvent {
   checkJson(v.after, ['after'], 1);
   if (v.reason !== undefined) {
     if (typeof v.reason !== 'string' || v.reason.length > MAX_REASON_CHARS) throw bad(['reason'], `must be a string of at most ${MAX_REASON_CHARS} characters`);
-    asText(v.reason, 'AUDIT_EVENT_INVALID', 'reason');
+    checkWellFormed(v.reason, ['reason']);
   }
   if (v.prev_checkpoint !== undefined) {
     const p = v.prev_checkpoint;
@@ -158,8 +173,12 @@ export function encodeEvent(event: AuditEvent): Uint8Array {
   return bytes;
 }
 
-/** Parses leaf bytes back into an event; the bytes must be exactly the canonical encoding. */
-export function parseEvent(data: Uint8Array): AuditEvent {
+/**
+ * Parses leaf bytes back into an event; by default the bytes must be exactly the canonical encoding.
+ * `requireCanonical: false` skips only the re-serialisation (bulk re-verification, where the leaf hash
+ * and the signed roots already pin the exact bytes).
+ */
+export function parseEvent(data: Uint8Array, opts: { requireCanonical?: boolean } = {}): AuditEvent {
   if (data.length > MAX_EVENT_BYTES) throw new MvError('AUDIT_EVENT_INVALID', 'event is too large');
   const text = asText(data, 'AUDIT_EVENT_INVALID', 'event');
   let v: unknown;
@@ -169,6 +188,8 @@ export function parseEvent(data: Uint8Array): AuditEvent {
     throw new MvError('AUDIT_EVENT_INVALID', 'event is not JSON');
   }
   assertAuditEvent(v);
-  if (canonicalize(v) !== text) throw new MvError('AUDIT_EVENT_INVALID', 'event is not in canonical (RFC 8785) form');
+  if (opts.requireCanonical !== false && canonicalize(v) !== text) {
+    throw new MvError('AUDIT_EVENT_INVALID', 'event is not in canonical (RFC 8785) form');
+  }
   return v;
 }

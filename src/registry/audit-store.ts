@@ -28,6 +28,8 @@ export interface SqliteStatement {
   iterate(...params: unknown[]): IterableIterator<unknown>;
   /** Return only the first column's value from get/all/iterate. */
   pluck(toggle?: boolean): this;
+  /** Return rows as arrays of column values. */
+  raw(toggle?: boolean): this;
 }
 
 /** The slice of a better-sqlite3 `Database` (v12) this store uses. */
@@ -106,7 +108,6 @@ const u8 = (v: unknown): Uint8Array => (v instanceof Uint8Array ? new Uint8Array
 const b64 = (u: Uint8Array): string => buf(u).toString('base64');
 
 interface LeafRow { idx: number; data: Uint8Array; hash: Uint8Array }
-interface NodeRow { level: number; idx: number; hash: Uint8Array }
 interface CheckpointRow { size: number; root: Uint8Array; note: string; created_at: number }
 
 /** Persistent RFC 6962 audit log with signed C2SP checkpoints. */
@@ -142,7 +143,8 @@ export class AuditStore {
       insCp: db.prepare('INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)'),
       delCp: db.prepare('DELETE FROM audit_checkpoints WHERE size = ?'),
       allLeaves: db.prepare('SELECT idx, data, hash FROM audit_leaves ORDER BY idx'),
-      allNodes: db.prepare('SELECT level, idx, hash FROM audit_nodes'),
+      allNodes: db.prepare('SELECT level, idx, hash FROM audit_nodes').raw(),
+      leafRows: db.prepare('SELECT idx, data, hash FROM audit_leaves ORDER BY idx').raw(),
       allCps: db.prepare('SELECT size, root, note, created_at FROM audit_checkpoints ORDER BY size'),
     };
     this.appendTx = db.transaction((e: AuditEventInput) => this.appendInner(e));
@@ -302,7 +304,7 @@ export class AuditStore {
     // one read snapshot for the three tables
     return this.db.transaction(() => {
       const nodes = new Map<number, Uint8Array>();
-      for (const r of this.q.allNodes!.iterate() as IterableIterator<NodeRow>) nodes.set(r.idx * 64 + r.level, u8(r.hash));
+      for (const [level, idx, hash] of this.q.allNodes!.iterate() as IterableIterator<[number, number, Uint8Array]>) nodes.set(idx * 64 + level, hash);
       const cps = this.q.allCps!.all() as CheckpointRow[];
       let nextCp = 0;
       const range = new CompactRange();
@@ -314,15 +316,15 @@ export class AuditStore {
       };
       checkCheckpointsAtCurrentSize();
       let rows = 0;
-      for (const r of this.q.allLeaves!.iterate() as IterableIterator<LeafRow>) {
+      for (const [idx, data, hash] of this.q.leafRows!.iterate() as IterableIterator<[number, Uint8Array, Uint8Array]>) {
+        const r = { idx, data, hash };
         rows++;
         const pos = range.size;
         if (r.idx !== pos) report({ kind: 'leaf-missing', index: pos, message: `entries ${pos}..${r.idx - 1} are missing (next row is ${r.idx})` });
-        const data = u8(r.data);
         const h = hashLeaf(data);
-        if (!digestEqual(h, u8(r.hash))) report({ kind: 'leaf-hash', index: r.idx, message: `stored leaf hash of entry ${r.idx} does not match its data` });
+        if (!digestEqual(h, r.hash)) report({ kind: 'leaf-hash', index: r.idx, message: `stored leaf hash of entry ${r.idx} does not match its data` });
         try {
-          const e = parseEvent(data);
+          const e = parseEvent(data, { requireCanonical: false }); // the hash and signed roots pin the bytes
           if (e.seq !== r.idx) report({ kind: 'leaf-seq', index: r.idx, message: `entry ${r.idx} carries seq ${e.seq} (moved or reordered)` });
         } catch (err) {
           if (!isMvError(err)) throw err;
