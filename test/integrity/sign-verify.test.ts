@@ -292,3 +292,21 @@ describe('parallel hashing', () => {
     await expectCode(hashRanges([{ path: join(tmp, 'missing.bin'), start: 0, end: 1, whole: true }], { workers: 1 }), 'IO_ERROR');
   });
 });
+
+describe('progress bar', () => {
+  it('only on a TTY and only for large models', async () => {
+    const { ttyProgress, PROGRESS_MIN_BYTES } = await import('../../src/host/hash-files.js');
+    const { PassThrough } = await import('node:stream');
+    const plain = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.WriteStream;
+    expect(ttyProgress(PROGRESS_MIN_BYTES * 2, plain)).toBeUndefined();
+    const chunks: string[] = [];
+    const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 80, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+    tty.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const tt = tty as unknown as NodeJS.WriteStream;
+    expect(ttyProgress(1000, tt)).toBeUndefined();
+    const bar = ttyProgress(PROGRESS_MIN_BYTES * 2, tt)!;
+    bar.onProgress(PROGRESS_MIN_BYTES, PROGRESS_MIN_BYTES * 2);
+    bar.stop();
+    expect(chunks.join('')).toContain('hashing');
+  });
+});
