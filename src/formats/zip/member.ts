@@ -9,8 +9,9 @@ const at = (m: ZipMember): { offset: number; path: string[] } => ({ offset: m.da
 
 /**
  * Returns a member's bytes. Stored: the data as-is (only the first `maxBytes` when given, for
- * sniffing). Deflate: inflated with `maxOutputLength` set from `maxDecompressedBytes` and
- * `maxCompressionRatio` (LIMIT_EXCEEDED), corrupt streams are DECOMPRESS_FAILED. Members whose
+ * sniffing). Deflate: a declared size above `maxDecompressedBytes` or `maxCompressionRatio` ×
+ * compressed size is LIMIT_EXCEEDED before anything is inflated; the stream is then inflated with the
+ * declared size as `maxOutputLength` (more output: ZIP_SIZE_MISMATCH; corrupt: DECOMPRESS_FAILED). Members whose
  * central flags mark them encrypted are returned as stored, whatever the method, so the caller can
  * sniff them (the corpus hides clear-text pickles under the flag; real ciphertext sniffs as unknown).
  * Other methods: ZIP_UNSUPPORTED_METHOD.
@@ -27,10 +28,15 @@ export function readZipMember(src: ByteSource, member: ZipMember, limits: Limits
   }
   checkLimit('maxInputBytes', member.compressedSize, limits.maxInputBytes, at(member));
   if (cap !== Infinity) return inflatePrefix(src, member, cap);
-  const input = readExactly(src, member.dataOffset, member.compressedSize, member);
-  const byRatio = Math.max(1, member.compressedSize) * limits.maxCompressionRatio;
+  // The declared size bounds the output: loaders never return more than it (miniz extracts into a
+  // buffer of that size, zipfile stops there), so memory is bounded by a size that passed the caps.
+  const byRatio = Math.floor(Math.max(1, member.compressedSize) * limits.maxCompressionRatio);
   const [max, limit] = byRatio < limits.maxDecompressedBytes ? [byRatio, 'maxCompressionRatio'] : [limits.maxDecompressedBytes, 'maxDecompressedBytes'];
-  return inflateCapped(input, Math.min(Math.floor(max), 2 ** 32), limit, member);
+  if (member.uncompressedSize > max) {
+    throw new MvError('LIMIT_EXCEEDED', `${limit} limit exceeded: ${member.name} declares ${member.uncompressedSize} bytes`, { ...at(member), limit, actual: member.uncompressedSize });
+  }
+  const input = readExactly(src, member.dataOffset, member.compressedSize, member);
+  return inflateDeclared(input, member);
 }
 
 function readExactly(src: ByteSource, offset: number, length: number, member: ZipMember): Uint8Array {
@@ -39,15 +45,18 @@ function readExactly(src: ByteSource, offset: number, length: number, member: Zi
   return bytes;
 }
 
-function inflateCapped(input: Uint8Array, maxOutputLength: number, limit: string, member: ZipMember): Uint8Array {
+function inflateDeclared(input: Uint8Array, member: ZipMember): Uint8Array {
+  let out: Buffer;
   try {
-    return new Uint8Array(inflateRawSync(input, { maxOutputLength }));
+    out = inflateRawSync(input, { maxOutputLength: Math.max(1, member.uncompressedSize) });
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new MvError('LIMIT_EXCEEDED', `${limit} limit exceeded inflating ${member.name}`, { ...at(member), limit, actual: maxOutputLength + 1 }, { cause: e });
+      throw new MvError('ZIP_SIZE_MISMATCH', `${member.name} inflates to more than its declared ${member.uncompressedSize} bytes`, at(member), { cause: e });
     }
     throw new MvError('DECOMPRESS_FAILED', `deflate stream of ${member.name} is corrupt: ${(e as Error).message}`, at(member), { cause: e });
   }
+  if (out.length > member.uncompressedSize) throw new MvError('ZIP_SIZE_MISMATCH', `${member.name} inflates to more than its declared ${member.uncompressedSize} bytes`, at(member));
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 /** The first `maxBytes` of a deflated member, inflating only a compressed prefix (sync flush tolerates the cut). */

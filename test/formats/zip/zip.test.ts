@@ -295,6 +295,15 @@ describe('readZip hard errors (one per condition, code + offset)', () => {
     expect(expectCode(() => readZipMember(src, m, withLimits({ maxDecompressedBytes: 1000 })), 'LIMIT_EXCEEDED').at.limit).toBe('maxDecompressedBytes');
     expect(readZipMember(src, m, withLimits({ maxDecompressedBytes: 1000 }), 512).length).toBe(512);
   });
+
+  it('deflate member inflating past its declared size → ZIP_SIZE_MISMATCH', () => {
+    const b = buildZip([{ name: 'x', data: new Uint8Array(100_000), method: 8 }]);
+    const cd = readZip(bytesSource(b), DEFAULT_LIMITS).members[0]!.centralOffset;
+    new DataView(b.buffer).setUint32(cd + 24, 10, true);
+    const src = bytesSource(b);
+    const m = readZip(src, DEFAULT_LIMITS).members[0]!;
+    expectCode(() => readZipMember(src, m, DEFAULT_LIMITS), 'ZIP_SIZE_MISMATCH', m.dataOffset);
+  });
 });
 
 describe('readZip properties', () => {
