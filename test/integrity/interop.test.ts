@@ -98,3 +98,30 @@ describe('interop vectors (cases.json)', () => {
     expect(single.rootDigest).toBe('afa48c8674afe334b8a7dea34f7b46ab256e9255edf8da2132792341b667a45b');
   });
 });
+
+describe('keyless (offline, seed trusted root)', () => {
+  const model = join(DIR, 'upstream/v1.1.0-sigstore');
+  const bundlePath = join(DIR, 'upstream/v1.1.0-sigstore/model.sig');
+  const id = { identity: 'stefanb@us.ibm.com', issuer: 'https://sigstore.verify.ibm.com/oauth2' };
+  it('wrong issuer is an identity mismatch', async () => {
+    const r = await verifyModel(model, { signature: bundlePath, trust: { kind: 'sigstore', ...id, issuer: 'https://accounts.google.com' } });
+    expect(r.code).toBe('SIG_IDENTITY_MISMATCH');
+  });
+  it('an edited payload fails', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const b = JSON.parse(readFileSync(bundlePath, 'utf8')) as { dsseEnvelope: { payload: string } };
+    const p = Buffer.from(b.dsseEnvelope.payload, 'base64').toString().replace('"method"', '"method" ');
+    b.dsseEnvelope.payload = Buffer.from(p).toString('base64');
+    const f = join(mkdtempSync(join(tmpdir(), 'mv-kl-')), 'edited.sig');
+    writeFileSync(f, JSON.stringify(b));
+    const r = await verifyModel(model, { signature: f, trust: { kind: 'sigstore', ...id } });
+    expect(r.ok).toBe(false);
+    expect(['SIG_INVALID', 'SIG_CHAIN_INVALID']).toContain(r.code);
+  });
+  it('a trusted root without authorities is a policy error', async () => {
+    await expect(
+      verifyModel(model, { signature: bundlePath, trust: { kind: 'sigstore', ...id, trustedRoot: { mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' } } }),
+    ).rejects.toMatchObject({ code: 'SIG_POLICY_INVALID' });
+  });
+});
