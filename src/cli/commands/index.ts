@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
+import { registerConvert } from './convert.js';
 import { registerHash } from './hash.js';
+import { registerInspect } from './inspect.js';
 import { registerKeygen } from './keygen.js';
 import { registerPredict } from './predict.js';
 import { registerScan } from './scan.js';
@@ -12,7 +14,9 @@ export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 // One line per command; keep alphabetical.
 export const COMMANDS: readonly RegisterCommand[] = [
+  registerConvert,
   registerHash,
+  registerInspect,
   registerKeygen,
   registerPredict,
   registerScan,

@@ -1,0 +1,204 @@
+/**
+ * File-level entry points (still pure: bytes in, bytes out; the caller does I/O and scanning):
+ * sniff the content, decompress joblib containers, run the inert pickle VM, convert, encode the
+ * artifact and check parity between the in-memory conversion and the decoded artifact.
+ */
+import { DEFAULT_LIMITS, MvError, isMvError, type Limits } from '../core/index.js';
+import { decompress, type CompressionKind } from '../formats/compress/index.js';
+import { parsePickle, type PyValue } from '../formats/pickle/index.js';
+import { sniff, SNIFF_HEAD_BYTES, SNIFF_TAIL_BYTES, type SniffKind } from '../formats/sniff/index.js';
+import { compileModel, encodeArtifact, loadModel, predict, type Cell, type IrTensor, type Method, type ModelIR, type Model, type Op } from '../runtime/index.js';
+import { convertGraph, type ConvertReport } from './graph.js';
+import { convertTorch, type TorchConversion } from './torch.js';
+
+const COMPRESSED: readonly SniffKind[] = ['gzip', 'zlib', 'bz2', 'xz', 'lzma', 'lz4', 'joblib-zf'];
+
+/** A legacy file opened for conversion or inspection. */
+export type OpenedFile =
+  | { readonly kind: 'pickle'; readonly sniffed: SniffKind; readonly compression?: CompressionKind; readonly container: 'joblib' | 'pickle'; readonly protocol: number; readonly value: PyValue }
+  | { readonly kind: 'torch'; readonly sniffed: SniffKind }
+  | { readonly kind: 'other'; readonly sniffed: SniffKind; readonly detail?: string };
+
+export function sniffBytes(bytes: Uint8Array): { kind: SniffKind; detail?: string } {
+  const s = sniff(bytes.subarray(0, SNIFF_HEAD_BYTES), bytes.subarray(Math.max(0, bytes.length - SNIFF_TAIL_BYTES)), bytes.length);
+  return s.detail !== undefined ? { kind: s.kind, detail: s.detail } : { kind: s.kind };
+}
+
+/** Sniffs, decompresses and parses a pickle/joblib file into its inert graph; torch and others are only classified. */
+export async function openModelFile(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS): Promise<OpenedFile> {
+  const s = sniffBytes(bytes);
+  if (s.kind === 'zip' || s.kind === 'torch-legacy') return { kind: 'torch', sniffed: s.kind };
+  let data = bytes;
+  let compression: CompressionKind | undefined;
+  if (COMPRESSED.includes(s.kind)) {
+    compression = s.kind as CompressionKind;
+    data = await decompress(compression, bytes, limits);
+  } else if (s.kind !== 'pickle' && s.kind !== 'pickle-text') {
+    return { kind: 'other', sniffed: s.kind, ...(s.detail ? { detail: s.detail } : {}) };
+  }
+  const r = parsePickle(data, { profile: 'joblib', limits });
+  if (r.error) throw r.error;
+  if (r.value === undefined) throw new MvError('CONVERT_UNSUPPORTED', 'the pickle holds no value');
+  const joblib = compression !== undefined || r.events.some((e) => e.kind === 'array-payload' || e.kind === 'nested');
+  return {
+    kind: 'pickle', sniffed: s.kind, ...(compression ? { compression } : {}),
+    container: joblib ? 'joblib' : 'pickle', protocol: r.proto, value: r.value,
+  };
+}
+
+// ── parity ──────────────────────────────────────────────────────────────────────────────────────
+
+/** Categories each input column feeds into (first one-hot/ordinal that reads it), for synthetic rows. */
+function textCategories(op: Op, cols: readonly number[], out: Map<number, readonly string[]>): void {
+  switch (op.kind) {
+    case 'one-hot':
+    case 'ordinal':
+      op.categories.forEach((c, j) => {
+        const src = cols[j];
+        if (c.kind === 'string' && src !== undefined && !out.has(src)) out.set(src, c.values);
+      });
+      return;
+    case 'column-select':
+      return;
+    case 'concat':
+      for (const p of op.parts) textCategories(p, cols, out);
+      return;
+    case 'pipeline': {
+      let c = cols;
+      for (const s of op.steps) {
+        if (s.kind === 'column-select') c = s.columns.map((j) => c[j]!);
+        else if (s.kind === 'impute') {
+          const keep = s.keep.map((j) => c[j]!);
+          textCategories(s, c, out);
+          c = keep;
+        } else {
+          textCategories(s, c, out);
+          if (s.kind !== 'identity') return;
+        }
+      }
+      return;
+    }
+    case 'impute':
+      if (op.text_statistics) op.text_statistics.forEach((t, j) => { if (t !== null && cols[j] !== undefined && !out.has(cols[j]!)) out.set(cols[j]!, [t]); });
+      return;
+    default:
+      return;
+  }
+}
+
+/** Deterministic synthetic rows (a fixed LCG, no clock or randomness): numbers in [−2, 2), known categories for text. */
+export function syntheticRows(ir: ModelIR, n: number): Cell[][] {
+  const cats = new Map<number, readonly string[]>();
+  textCategories(ir.graph, ir.input.features.map((_, j) => j), cats);
+  let state = 0x2545f491;
+  const next = (): number => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 2 ** 32;
+  };
+  return Array.from({ length: n }, () =>
+    ir.input.features.map((f, j): Cell => {
+      const u = next();
+      if (f.type === 'string') {
+        const c = cats.get(j) ?? ['a'];
+        return c[Math.floor(u * c.length)]!;
+      }
+      if (f.type === 'category') return Math.floor(u * 4);
+      return Math.round((u * 4 - 2) * 1e6) / 1e6;
+    }),
+  );
+}
+
+export interface ParityResult {
+  readonly rows: number;
+  readonly methods: readonly Method[];
+  /** Set when the synthetic rows could not be predicted (e.g. unknown categories with handle_unknown='error'). */
+  readonly skipped?: string;
+}
+
+const sameValue = (a: unknown, b: unknown): boolean => a === b || (typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b));
+
+/**
+ * Predicts synthetic rows with the decoded artifact and with the in-memory conversion (compiled
+ * without encoding) and requires identical results for every method; CONVERT_PARITY_FAILED otherwise.
+ */
+export function checkParity(artifact: Model, ir: ModelIR, tensors: ReadonlyMap<string, IrTensor>, n = 16): ParityResult {
+  const direct = compileModel({ ir, tensors, bytes: 0 });
+  const rows = syntheticRows(ir, n);
+  const methods: Method[] = [];
+  for (const m of artifact.methods) {
+    let a;
+    let b;
+    try {
+      a = predict(artifact, rows, { method: m });
+      b = predict(direct, rows, { method: m });
+    } catch (e) {
+      if (isMvError(e) && e.code === 'INPUT_INVALID') return { rows: 0, methods, skipped: e.message };
+      throw e;
+    }
+    const da = Array.from(a.data as ArrayLike<unknown>);
+    const db = Array.from(b.data as ArrayLike<unknown>);
+    if (a.shape.join() !== b.shape.join() || da.length !== db.length || da.some((v, i) => !sameValue(v, db[i]))) {
+      throw new MvError('CONVERT_PARITY_FAILED', `${m} differs between the artifact and the conversion`);
+    }
+    methods.push(m);
+  }
+  return { rows: n, methods };
+}
+
+// ── convert a file ──────────────────────────────────────────────────────────────────────────────
+
+export interface ConvertFileOptions {
+  readonly sourceSha256: string;
+  readonly created: string;
+  readonly limits?: Limits;
+  readonly converterVersion?: string;
+  /** Run the parity check (default true). */
+  readonly parity?: boolean;
+}
+
+export type FileConversion =
+  | {
+    /** A modelvault/1 artifact (scikit-learn, XGBoost, LightGBM). */
+    readonly kind: 'model';
+    readonly bytes: Uint8Array;
+    readonly source: { readonly sniffed: SniffKind; readonly container: string; readonly compression?: string; readonly protocol?: number };
+    readonly report: ConvertReport;
+    readonly ir: ModelIR;
+    readonly parity?: ParityResult;
+  }
+  | {
+    /** Plain safetensors of every tensor of a PyTorch checkpoint. */
+    readonly kind: 'tensors';
+    readonly bytes: Uint8Array;
+    readonly source: { readonly sniffed: SniffKind; readonly container: string };
+    readonly torch: TorchConversion;
+  };
+
+/**
+ * Converts a legacy model file (already scanned clean by the caller): joblib/pickle of
+ * scikit-learn → modelvault/1 artifact; PyTorch checkpoint → plain safetensors.
+ */
+export async function convertFile(bytes: Uint8Array, opts: ConvertFileOptions): Promise<FileConversion> {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const opened = await openModelFile(bytes, limits);
+  if (opened.kind === 'torch') {
+    const { bytes: out, conversion } = convertTorch(bytes, {
+      limits, sourceSha256: opts.sourceSha256, created: opts.created, ...(opts.converterVersion ? { converterVersion: opts.converterVersion } : {}),
+    });
+    return { kind: 'tensors', bytes: out, source: { sniffed: opened.sniffed, container: `torch-${conversion.format}` }, torch: conversion };
+  }
+  if (opened.kind === 'other') {
+    throw new MvError('CONVERT_UNSUPPORTED', `cannot convert ${opened.sniffed} content${opened.detail ? ` (${opened.detail})` : ''}`);
+  }
+  const c = convertGraph(opened.value, {
+    sourceSha256: opts.sourceSha256, created: opts.created, sourceFormat: opened.container,
+    ...(opts.converterVersion ? { converterVersion: opts.converterVersion } : {}),
+  });
+  const out = encodeArtifact(c.ir, c.tensors, c.ir.provenance);
+  const parity = opts.parity === false ? undefined : checkParity(loadModel(out), c.ir, c.tensors);
+  return {
+    kind: 'model', bytes: out, report: c.report, ir: c.ir,
+    source: { sniffed: opened.sniffed, container: opened.container, ...(opened.compression ? { compression: opened.compression } : {}), protocol: opened.protocol },
+    ...(parity ? { parity } : {}),
+  };
+}
