@@ -12,7 +12,7 @@ import { MvError, bytesSource, startsWith, type ByteSource, type Limits } from '
 import { parsePickle, type PyValue, type TorchStorage, type TorchTensor } from '../formats/pickle/index.js';
 import { writeSafetensors, type StTensorInput } from '../formats/safetensors/index.js';
 import { readZip, readZipMember, type ZipMember } from '../formats/zip/index.js';
-import { className, typeName } from './py.js';
+import { className, dictLookup, isDict, stateDict, typeName } from './py.js';
 
 /** safetensors dtype → element bytes and byte-swap unit (complex: per component). */
 const ELEMENT: Readonly<Record<string, { bytes: number; swap: number }>> = {
@@ -40,6 +40,8 @@ export interface TorchConversion {
   readonly tensors: readonly TorchTensorOut[];
   /** Non-tensor leaves (ints, floats, strings, None) by dotted name, with their Python type. */
   readonly skipped: readonly { readonly name: string; readonly type: string }[];
+  /** Classes of whole pickled nn.Modules whose parameters and buffers were read (not instantiated). */
+  readonly modules: readonly string[];
 }
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
@@ -66,10 +68,11 @@ function keyName(k: PyValue): string {
 }
 
 /** Walks dicts/lists/tuples to tensors (iteratively, depth-bounded); other objects are unsupported. */
-function flatten(root: PyValue, maxDepth: number): { leaves: Leaf[]; skipped: { name: string; type: string }[] } {
+function flatten(root: PyValue, maxDepth: number): { leaves: Leaf[]; skipped: { name: string; type: string }[]; modules: string[] } {
   const leaves: Leaf[] = [];
   const skipped: { name: string; type: string }[] = [];
   const objects = new Set<string>();
+  const modulesSeen = new Set<string>();
   const onPath = new Set<object>();
   const visit = (v: PyValue, name: string, depth: number): void => {
     if (depth > maxDepth) throw new MvError('LIMIT_EXCEEDED', `checkpoint nesting deeper than ${maxDepth}`, { limit: 'maxValueDepth', actual: depth });
@@ -98,7 +101,35 @@ function flatten(root: PyValue, maxDepth: number): { leaves: Leaf[]; skipped: { 
       case 'bytes':
         skipped.push({ name, type: typeName(v) });
         return;
-      case 'object':
+      case 'object': {
+        // A whole pickled nn.Module: its parameters, persistent buffers and submodules are exactly
+        // what state_dict() would hold, under the same dotted names (read, never instantiated).
+        const st = stateDict(v);
+        const params = st && dictLookup(st, '_parameters');
+        const buffers = st && dictLookup(st, '_buffers');
+        const modules = st && dictLookup(st, '_modules');
+        if (isDict(params) && isDict(buffers) && isDict(modules)) {
+          modulesSeen.add(className(v) ?? 'module');
+          onPath.add(v);
+          const nonPersistent = dictLookup(st!, '_non_persistent_buffers_set');
+          const skip = new Set(nonPersistent && typeof nonPersistent === 'object' && nonPersistent.kind === 'set' ? nonPersistent.items.filter((x) => typeof x === 'string') : []);
+          for (const [d, isBuffer] of [[params, false], [buffers, true]] as const) {
+            d.keys.forEach((k, i) => {
+              const t = d.values[i]!;
+              if (t === null || (isBuffer && skip.has(keyName(k)))) return;
+              visit(t, join(keyName(k)), depth + 1);
+            });
+          }
+          modules.keys.forEach((k, i) => {
+            const m = modules.values[i]!;
+            if (m !== null) visit(m, join(keyName(k)), depth + 1);
+          });
+          onPath.delete(v);
+          return;
+        }
+        objects.add(className(v) ?? v.kind);
+        return;
+      }
       case 'call':
         objects.add(className(v) ?? v.kind);
         return;
@@ -115,7 +146,7 @@ function flatten(root: PyValue, maxDepth: number): { leaves: Leaf[]; skipped: { 
     if (seen.has(l.name)) throw invalid(`two tensors flatten to the name ${JSON.stringify(l.name)}`);
     seen.add(l.name);
   }
-  return { leaves, skipped };
+  return { leaves, skipped, modules: [...modulesSeen].sort() };
 }
 
 // ── materialisation ─────────────────────────────────────────────────────────────────────────────
@@ -201,7 +232,7 @@ function readZipCheckpoint(src: ByteSource, limits: Limits): TorchConversion {
   }
   const bytes = readZipMember(src, pkl[0]!, limits);
   const { value } = pickleValue(bytes, 0, limits, [pkl[0]!.name]);
-  const { leaves, skipped } = flatten(value, limits.maxValueDepth);
+  const { leaves, skipped, modules } = flatten(value, limits.maxValueDepth);
   const cache = new Map<string, Uint8Array>();
   const storageBytes = (s: TorchStorage): Uint8Array => {
     let b = cache.get(s.key);
@@ -213,7 +244,7 @@ function readZipCheckpoint(src: ByteSource, limits: Limits): TorchConversion {
     }
     return b;
   };
-  return { format: 'zip', bigEndian, tensors: build(leaves, storageBytes, bigEndian), skipped };
+  return { format: 'zip', bigEndian, tensors: build(leaves, storageBytes, bigEndian), skipped, modules };
 }
 
 function readLegacyCheckpoint(bytes: Uint8Array, limits: Limits): TorchConversion {
@@ -231,7 +262,7 @@ function readLegacyCheckpoint(bytes: Uint8Array, limits: Limits): TorchConversio
   const keys = pickleValue(bytes, main.end, limits, ['storage_keys']);
   const list = keys.value && typeof keys.value === 'object' && keys.value.kind === 'list' ? keys.value.items : undefined;
   if (!list || !list.every((k) => typeof k === 'string')) throw invalid('the storage key list is not a list of strings');
-  const { leaves, skipped } = flatten(main.value, limits.maxValueDepth);
+  const { leaves, skipped, modules } = flatten(main.value, limits.maxValueDepth);
   const storages = new Map<string, TorchStorage>();
   for (const l of leaves) storages.set(l.tensor.storage.key, l.tensor.storage);
   const data = new Map<string, Uint8Array>();
@@ -255,7 +286,7 @@ function readLegacyCheckpoint(bytes: Uint8Array, limits: Limits): TorchConversio
     if (!b) throw invalid(`storage ${s.key} is not in the storage list`);
     return b;
   };
-  return { format: 'legacy', bigEndian, tensors: build(leaves, storageBytes, bigEndian), skipped };
+  return { format: 'legacy', bigEndian, tensors: build(leaves, storageBytes, bigEndian), skipped, modules };
 }
 
 /** Reads every tensor of a PyTorch checkpoint (zip since 1.6, or the legacy concatenated pickles). */
