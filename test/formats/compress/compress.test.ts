@@ -197,3 +197,31 @@ describe('properties: random and mutated inputs only throw MvError', () => {
     );
   });
 });
+
+describe('bombs written by Python (zeros)', () => {
+  const bomb = (n: string): Uint8Array => fixture(`bombs/${n}`);
+  it.each([
+    ['zeros64m.bz2', 'bz2'],
+    ['zeros64m.xz', 'xz'],
+    ['zeros64m.lzma', 'lzma'],
+  ] as const)('%s stops at the default ratio cap, early', async (f, kind) => {
+    const b = bomb(f);
+    const e = await thrownAsync(() => decompress(kind, b, DEFAULT_LIMITS));
+    expect([e.code, e.at.limit]).toEqual(['LIMIT_EXCEEDED', 'maxCompressionRatio']);
+    expect(e.at.actual).toBeLessThan(2 * 1000 + (16 << 20) / b.length); // within one output chunk of the cap
+  });
+
+  it('zeros4m.lz4 (ratio ~250) stops at the size cap', async () => {
+    const e = await thrownAsync(() => decompress('lz4', bomb('zeros4m.lz4'), withLimits({ maxDecompressedBytes: 1 << 20 })));
+    expect([e.code, e.at.limit]).toEqual(['LIMIT_EXCEEDED', 'maxDecompressedBytes']);
+    expect(e.at.actual).toBeLessThanOrEqual((1 << 20) + (4 << 20));
+  });
+
+  it('each bomb decompresses to zeros when the limits allow it', async () => {
+    const big = withLimits({ maxCompressionRatio: 1e9 });
+    for (const [f, kind, n] of [['zeros64m.xz', 'xz', 64 << 20], ['zeros4m.lz4', 'lz4', 4 << 20]] as const) {
+      const out = await decompress(kind, bomb(f), big);
+      expect([out.length, out.every((x) => x === 0)]).toEqual([n, true]);
+    }
+  });
+});
