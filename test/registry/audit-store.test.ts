@@ -131,6 +131,22 @@ describe('AuditStore', () => {
     db.close();
   });
 
+  it('two connections to one file interleave appends and checkpoints without stale state', () => {
+    const a = open();
+    const db2 = new Database(a.file);
+    db2.pragma('busy_timeout = 2000');
+    const b = new AuditStore(db2, { origin: ORIGIN, signingKey: SEED, clock: () => Date.UTC(2026, 11, 2) });
+    for (let i = 0; i < 20; i++) {
+      const s = i % 3 === 0 ? b : a.store;
+      expect(s.append(ev(i)).index).toBe(i);
+      if (i % 4 === 0) (i % 8 === 0 ? a.store : b).checkpoint();
+    }
+    a.store.checkpoint();
+    expect(b.verifyAll()).toMatchObject({ ok: true, size: 20 });
+    db2.close();
+    a.db.close();
+  });
+
   it('prunes old checkpoints but keeps every K-th and the latest', () => {
     const { store, db } = open(undefined, 4);
     for (let i = 0; i < 10; i++) {
