@@ -335,6 +335,10 @@ export class Registry {
   async push(actor: string, input: PushInput): Promise<PushResult> {
     const name = assertModelName(input.name);
     const meta = assertMetadata(input.meta ?? {});
+    const st = await stat(input.file).catch(() => null);
+    if (!st) throw new MvError('IO_NOT_FOUND', `no file ${input.file}`);
+    if (!st.isFile()) throw new MvError('USAGE_INVALID', `${input.file} is not a regular file (push one model file)`);
+    if (input.signature !== undefined && !(await stat(input.signature).catch(() => null))) throw new MvError('IO_NOT_FOUND', `no signature file ${input.signature}`);
     let sourceDigest: Digest | null = null;
     try {
       await this.require(actor, 'publisher', 'push');
@@ -351,10 +355,6 @@ export class Registry {
   }
 
   private async ingest(actor: string, name: string, meta: Readonly<Record<string, string>>, input: PushInput, onDigest: (d: Digest) => void): Promise<PushResult> {
-    const st = await stat(input.file).catch(() => null);
-    if (!st) throw new MvError('IO_NOT_FOUND', `no file ${input.file}`);
-    if (!st.isFile()) throw new MvError('USAGE_INVALID', `${input.file} is not a regular file (push one model file)`);
-    if (input.signature !== undefined && !(await stat(input.signature).catch(() => null))) throw new MvError('IO_NOT_FOUND', `no signature file ${input.signature}`);
     const fileName = basename(input.file);
     const stage = join(this.layout.tmp, tempName());
     await mkdir(stage, { mode: 0o700 });

@@ -8,6 +8,18 @@ import { registerPredict } from './predict.js';
 import { registerScan } from './scan.js';
 import { registerSign } from './sign.js';
 import { registerVerify } from './verify.js';
+import { registerAlias } from './alias.js';
+import { registerAudit } from './audit.js';
+import { registerDelete } from './delete.js';
+import { registerDeprecate } from './deprecate.js';
+import { registerIdentity } from './identity.js';
+import { registerInit } from './init.js';
+import { registerList } from './list.js';
+import { registerPull } from './pull.js';
+import { registerPush } from './push.js';
+import { registerShow } from './show.js';
+import { registerTag } from './tag.js';
+import { registerToken } from './token.js';
 
 /** Registers one command on the program. Each command lives in its own file in this folder. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
@@ -22,4 +34,16 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerScan,
   registerSign,
   registerVerify,
+  registerAlias,
+  registerAudit,
+  registerDelete,
+  registerDeprecate,
+  registerIdentity,
+  registerInit,
+  registerList,
+  registerPull,
+  registerPush,
+  registerShow,
+  registerTag,
+  registerToken,
 ];
