@@ -40,10 +40,13 @@ export function readWrapperPayload(vm: Vm, w: PyObject, at: number): PyValue {
   const dtype = dictGet(st, 'dtype');
   const sub = dictGet(st, 'subclass');
   const align = dictGet(st, 'numpy_array_alignment_bytes');
-  if (typeof shapeV !== 'object' || shapeV === null || shapeV.kind !== 'tuple' || !shapeV.items.every((x) => typeof x === 'number' && x >= 0)) {
-    throw invalid('NumpyArrayWrapper shape must be a tuple of ints', at);
+  if (typeof shapeV !== 'object' || shapeV === null || shapeV.kind !== 'tuple') throw invalid('NumpyArrayWrapper shape must be a tuple of ints', at);
+  const shape: number[] = [];
+  for (let i = 0; i < shapeV.items.length; i++) {
+    const x = shapeV.items[i];
+    if (typeof x !== 'number' || x < 0) throw invalid('NumpyArrayWrapper shape must be a tuple of ints', at);
+    shape.push(x);
   }
-  const shape = shapeV.items as number[];
   if (order !== 'C' && order !== 'F') throw invalid("NumpyArrayWrapper order must be 'C' or 'F'", at);
   if (typeof dtype !== 'object' || dtype === null || dtype.kind !== 'dtype') throw invalid('NumpyArrayWrapper dtype must be a numpy dtype', at);
   if (typeof sub !== 'object' || sub === null || sub.kind !== 'global') throw invalid('NumpyArrayWrapper subclass must be a class', at);
@@ -68,10 +71,9 @@ export function readWrapperPayload(vm: Vm, w: PyObject, at: number): PyValue {
   const length = mulChecked([count, dtype.itemsize], 'PICKLE_RECONSTRUCT_INVALID', { offset: at });
   const offset = vm.take(length, at);
   vm.events.push({ kind: 'array-payload', at: offset, length });
-  const subclass = sub.module === 'numpy' && sub.name === 'ndarray' ? undefined : `${sub.module}.${sub.name}`;
-  const a: NdArray = {
-    kind: 'ndarray', dtype, shape: [...shape], order, data: vm.b.subarray(offset, offset + length),
-    source: { offset, length }, at, ...(subclass ? { subclass } : {}),
-  };
-  return a;
+  const data = vm.b.subarray(offset, offset + length);
+  if (sub.module === 'numpy' && sub.name === 'ndarray') {
+    return { kind: 'ndarray', dtype, shape, order, data, source: { offset, length }, at } satisfies NdArray;
+  }
+  return { kind: 'ndarray', dtype, shape, order, data, source: { offset, length }, at, subclass: `${sub.module}.${sub.name}` } satisfies NdArray;
 }

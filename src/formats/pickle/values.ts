@@ -55,25 +55,83 @@ function bytesKey(b: Uint8Array): string {
 
 const DICT_INDEX = new WeakMap<PyDict, Map<Key, number>>();
 const SET_INDEX = new WeakMap<PySet, Set<Key>>();
+/** Dicts and sets this small are searched linearly; an index is built only beyond (keeps GC cheap). */
+const SMALL = 32;
+
+const numOf = (v: PyValue): number | bigint | undefined => {
+  switch (typeof v) {
+    case 'number': case 'bigint': return v;
+    case 'boolean': return v ? 1 : 0;
+    case 'object': return v !== null && v.kind === 'float' ? v.value : undefined;
+    default: return undefined;
+  }
+};
+
+/** Python `a == b` for hashable builtins (identity for other objects), as dict lookup uses it. */
+export function keyEq(a: PyValue, b: PyValue): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' || typeof b === 'string' || a === null || b === null) return false;
+  const na = numOf(a);
+  const nb = numOf(b);
+  if (na !== undefined || nb !== undefined) {
+    if (na === undefined || nb === undefined) return false;
+    if (typeof na === typeof nb) return na === nb;
+    const [n, big] = typeof na === 'number' ? [na, nb as bigint] : [nb as number, na as bigint];
+    return Number.isInteger(n) && BigInt(n) === big;
+  }
+  if (typeof a !== 'object' || typeof b !== 'object' || a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'bytes': {
+      const y = b as typeof a;
+      if (a.mutable || y.mutable || a.data.length !== y.data.length) return false;
+      for (let i = 0; i < a.data.length; i++) if (a.data[i] !== y.data[i]) return false;
+      return true;
+    }
+    case 'global': return a.module === (b as typeof a).module && a.name === (b as typeof a).name;
+    case 'tuple': {
+      const ka = hashKey(a);
+      return typeof ka === 'string' && ka === hashKey(b);
+    }
+    default: return false;
+  }
+}
 
 function dictIndex(d: PyDict): Map<Key, number> {
   let ix = DICT_INDEX.get(d);
   if (ix === undefined) {
     ix = new Map();
-    for (let i = 0; i < d.keys.length; i++) ix.set(hashKey(d.keys[i]!), i);
+    for (let i = 0; i < d.keys.length; i++) {
+      const hk = hashKey(d.keys[i]!);
+      if (!ix.has(hk)) ix.set(hk, i);
+    }
     DICT_INDEX.set(d, ix);
   }
   return ix;
 }
 
+function smallIndexOf(items: readonly PyValue[], k: PyValue): number {
+  if (typeof k === 'string') {
+    for (let i = 0; i < items.length; i++) if (items[i] === k) return i;
+    return -1;
+  }
+  for (let i = 0; i < items.length; i++) if (keyEq(items[i]!, k)) return i;
+  return -1;
+}
+
 /** `d[k] = v` with Python semantics: an equal key keeps its position and its first spelling. */
 export function dictSet(d: PyDict, k: PyValue, v: PyValue): void {
+  const keys = d.keys;
+  if (keys.length < SMALL) {
+    const i = smallIndexOf(keys, k);
+    if (i < 0) { keys.push(k); d.values.push(v); } else d.values[i] = v;
+    return;
+  }
   const ix = dictIndex(d);
   const hk = hashKey(k);
   const i = ix.get(hk);
   if (i === undefined) {
-    ix.set(hk, d.keys.length);
-    d.keys.push(k);
+    ix.set(hk, keys.length);
+    keys.push(k);
     d.values.push(v);
   } else {
     d.values[i] = v;
@@ -82,6 +140,10 @@ export function dictSet(d: PyDict, k: PyValue, v: PyValue): void {
 
 /** Adds to a set unless an equal item is present. */
 export function setAdd(s: PySet, v: PyValue): void {
+  if (s.items.length < SMALL) {
+    if (smallIndexOf(s.items, v) < 0) s.items.push(v);
+    return;
+  }
   let ix = SET_INDEX.get(s);
   if (ix === undefined) {
     ix = new Set();
@@ -102,9 +164,9 @@ export const newDict = (): PyDict => ({ kind: 'dict', keys: [], values: [] });
  * @example dictGet(state, 'n_features_in_')
  */
 export function dictGet(d: PyDict, key: PyValue): PyValue | undefined {
-  if (typeof key === 'string' && d.keys.length <= 16) {
-    for (let i = 0; i < d.keys.length; i++) if (d.keys[i] === key) return d.values[i];
-    return undefined;
+  if (d.keys.length <= SMALL) {
+    const i = smallIndexOf(d.keys, key);
+    return i < 0 ? undefined : d.values[i];
   }
   const i = dictIndex(d).get(hashKey(key));
   return i === undefined ? undefined : d.values[i];
@@ -195,6 +257,7 @@ function describe(v: PyValue | undefined, depth: number): string {
  * visited set: dtype graphs come from the pickle and may be deep or even cyclic.
  */
 export function dtypeHasObject(d: DType): boolean {
+  if (d.fields === undefined && d.subarray === undefined) return d.char === 'O';
   const todo: DType[] = [d];
   const seen = new Set<DType>();
   while (todo.length > 0) {

@@ -35,6 +35,8 @@ interface Shared {
 
 type Mut<T> = { -readonly [K in keyof T]: T[K] };
 
+const MEMO_ARRAY_MAX = 1 << 24;
+
 /** Opcode-budget units per element a native reconstructor touches (hashing one costs several opcodes). */
 const NATIVE_ITEM_COST = 4;
 
@@ -79,7 +81,11 @@ export class Vm {
   readonly meta: PyValue[][] = [];
   /** Items held by the stacks saved in `meta` (stack depth = stack.length + metaItems). */
   metaItems = 0;
-  readonly memo = new Map<number, PyValue>();
+  /** The memo: dense indices in an array, huge ones (LONG_BINPUT up to 2^32) in a Map. */
+  private readonly memoArr: PyValue[] = [];
+  private readonly memoBig = new Map<number, PyValue>();
+  /** `len(memo)`: MEMOIZE stores at this index. */
+  memoCount = 0;
   proto = 0;
   readonly profile: 'plain' | 'joblib' | 'torch';
   readonly utf8Strings: boolean;
@@ -262,7 +268,6 @@ export class Vm {
     const maxOps = lim.maxPickleOps;
     const maxStack = lim.maxStackDepth;
     const maxMemo = lim.maxMemoEntries;
-    const memo = this.memo;
     for (;;) {
       const at = this.pos;
       if (this.frameEnd >= 0 && at >= this.frameEnd) this.frameEnd = -1;
@@ -490,7 +495,7 @@ export class Vm {
         }
         case 0x71: this.put(b[this.take(1, at)]!, maxMemo, at); break; // BINPUT
         case 0x72: this.put(dv.getUint32(this.take(4, at), true), maxMemo, at); break; // LONG_BINPUT
-        case 0x94: this.put(memo.size, maxMemo, at); break; // MEMOIZE
+        case 0x94: this.put(this.memoCount, maxMemo, at); break; // MEMOIZE
         case 0x82: case 0x83: case 0x84: // EXT1, EXT2, EXT4
           throw fail('PICKLE_EXT_OPCODE', 'EXT opcodes (copyreg extension registry) are not supported', at);
         // ── globals and calls ────────────────────────────────────────────────────────────
@@ -616,15 +621,21 @@ export class Vm {
   }
 
   private get(i: number, at: number): void {
-    const v = this.memo.get(i);
+    const v = i < MEMO_ARRAY_MAX ? this.memoArr[i] : this.memoBig.get(i);
     if (v === undefined) throw fail('PICKLE_MEMO_MISSING', `memo slot ${i} was never stored`, at);
     this.stack.push(v);
   }
 
   private put(i: number, max: number, at: number): void {
     const v = this.top(at);
-    this.memo.set(i, v);
-    if (this.memo.size > max) throw limit('maxMemoEntries', this.memo.size, max, at);
+    if (i < MEMO_ARRAY_MAX) {
+      if (this.memoArr[i] === undefined) this.memoCount++;
+      this.memoArr[i] = v;
+    } else {
+      if (!this.memoBig.has(i)) this.memoCount++;
+      this.memoBig.set(i, v);
+    }
+    if (this.memoCount > max) throw limit('maxMemoEntries', this.memoCount, max, at);
   }
 }
 

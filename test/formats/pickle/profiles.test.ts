@@ -196,6 +196,19 @@ describe('helpers', () => {
     expect(dictGet(tk, { kind: 'tuple', items: [1, 2] })).toBe('v');
     expect(dictGet(tk, { kind: 'tuple', items: [true, { kind: 'float', value: 2 }] })).toBe('v'); // (True, 2.0) == (1, 2)
   });
+  it('dict keys compare like Python in small (linear) and large (indexed) dicts', () => {
+    for (const n of [3, 40]) {
+      const pairs = Array.from({ length: n }, (_, i) => [0x4b, i, 0x4e]).flat();
+      const bytes = P('}(', pairs, 0x88, 'K', 9, 'G?\xf0\x00\x00\x00\x00\x00\x00', 'K', 8, 0x8a, 1, 2, 'K', 7, 'u.');
+      const d = parsePickle(bytes).value as PyDict;
+      expect(d.keys.length).toBe(n);
+      expect(dictGet(d, 1)).toBe(8); // True, 1.0 and 1 are one key; the first spelling (1) stays
+      expect(d.keys[1]).toBe(1);
+      expect(dictGet(d, 2)).toBe(7);
+      expect(dictGet(d, true)).toBe(8);
+    }
+  });
+
   it('describeValue is short and bounded', () => {
     expect(describeValue(parsePickle(load('numpy/f8_2x3.p4.pkl')).value)).toBe('ndarray <f8 (2, 3)');
     expect(describeValue(d).length).toBeLessThanOrEqual(200);
