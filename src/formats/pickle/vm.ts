@@ -531,8 +531,8 @@ export class Vm {
           const module = this.text(at + 1, nl1, at);
           const nl2 = this.line(at);
           const name = this.text(nl1 + 1, nl2, at);
+          const g = this.global(module, name, at, 'INST'); // find_class runs before pop_mark (pickle.py load_inst)
           const args = this.popMark(at);
-          const g = this.global(module, name, at, 'INST');
           this.events.push({ kind: 'call', op: 'INST', callee: g, args, at });
           this.stack.push({ kind: 'object', cls: g, args, at } satisfies PyObject);
           break;

@@ -181,6 +181,25 @@ describe('torch profile', () => {
   });
 });
 
+describe('options', () => {
+  it('start: offsets stay absolute in the input', () => {
+    const bytes = P('JUNK', 0x80, 2, 'cos\nsystem\n', sbu('x'), 0x85, 'R.', 'TAIL');
+    const r = parsePickle(bytes, { start: 4 });
+    expect(r.error).toBeUndefined();
+    expect(r.proto).toBe(2);
+    expect(r.events[0]).toMatchObject({ kind: 'global', global: { at: 6 } });
+    expect(r.end).toBe(bytes.length - 4);
+    expect(parsePickle(bytes, { start: 4, stopAtEnd: true }).error?.code).toBe('PICKLE_TRAILING_BYTES');
+    expect(parsePickle(bytes, { start: 999 }).error?.code).toBe('USAGE_INVALID');
+  });
+
+  it('INST records its global even when the MARK is missing', () => {
+    const r = parsePickle(P('im\nC\n.'));
+    expect(r.error?.code).toBe('PICKLE_MARK_MISSING');
+    expect(r.events.map((e) => e.kind)).toEqual(['global']);
+  });
+});
+
 describe('helpers', () => {
   const r = parsePickle(load('numpy/builtins.p2.pkl'));
   const d = asDict(r.value);
