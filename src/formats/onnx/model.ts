@@ -56,7 +56,7 @@ const TENSOR = { DIMS: 1, DATA_TYPE: 2, NAME: 8, EXTERNAL_DATA: 13, DATA_LOCATIO
 const SPARSE = { VALUES: 1, INDICES: 2 } as const;
 const ENTRY = { KEY: 1, VALUE: 2 } as const;
 const TRAINING = { INITIALIZATION: 1, ALGORITHM: 2 } as const;
-const FUNCTION = { NAME: 1, NODE: 7, OPSET_IMPORT: 9, DOMAIN: 10 } as const;
+const FUNCTION = { NAME: 1, NODE: 7, OPSET_IMPORT: 9, DOMAIN: 10, ATTRIBUTE_PROTO: 11 } as const;
 const DATA_LOCATION_EXTERNAL = 1;
 /** Deepest nesting of graphs in attributes (If/Loop/Scan bodies); real models use a handful. */
 export const MAX_ONNX_GRAPH_DEPTH = 64;
@@ -193,15 +193,20 @@ class Walk {
     let domain = '';
     let name = '';
     const nodes: Field[] = [];
+    const defaults: Field[] = [];
     const opsets: OnnxOpset[] = [];
     forEachField(this.b, ...this.sub(f), (g) => {
       if (g.no === FUNCTION.DOMAIN) domain = str(this.b, g);
       else if (g.no === FUNCTION.NAME) name = str(this.b, g);
       else if (g.no === FUNCTION.NODE) nodes.push(g);
+      else if (g.no === FUNCTION.ATTRIBUTE_PROTO) defaults.push(g);
       else if (g.no === FUNCTION.OPSET_IMPORT) this.opset(g, opsets);
     });
     this.functionDomains.push(domain);
-    for (const n of nodes) this.node(n, `function:${domain}/${name}`, 1);
+    const scope = `function:${domain}/${name}`;
+    for (const n of nodes) this.node(n, scope, 1);
+    // Default attribute values may be graphs or tensors too.
+    for (const a of defaults) this.attribute(a, scope, 1);
   }
 }
 

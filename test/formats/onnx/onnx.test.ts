@@ -86,6 +86,13 @@ describe('adversarial models (ONNX_INVALID with offset)', () => {
     const e = expectCode(() => readOnnx(model(graph(node('A'), node('B'), node('C'))), withLimits({ maxContainerItems: 2 })), 'LIMIT_EXCEEDED');
     expect(e.at.limit).toBe('maxContainerItems');
   });
+  it('nodes in a function attribute default graph and in a repeated (merged) graph field are walked', () => {
+    const fnAttr = len(11, [...s(1, 'body'), ...len(6, node('Evil', 'com.evil'))]);
+    const fn = len(25, [...s(1, 'F'), ...s(10, 'local'), ...fnAttr]);
+    const m = readOnnx(model(graph(node('A')), graph(node('B')), fn), DEFAULT_LIMITS);
+    expect(m.nodes.map((n) => [n.opType, n.scope])).toEqual([['A', 'graph'], ['B', 'graph'], ['Evil', 'function:local/F.body']]);
+  });
+
   it('unknown fields are skipped (protobuf semantics), packed and unpacked dims both read', () => {
     const t = len(5, [...tag(1, 0), 3, ...len(1, [4, 5]), ...tag(99, 5), 1, 2, 3, 4, ...tag(98, 1), 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(readOnnx(model(graph(t), [...tag(500, 0), 1]), DEFAULT_LIMITS).tensors[0]!.dims).toEqual([3, 4, 5]);
