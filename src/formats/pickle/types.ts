@@ -161,9 +161,9 @@ export interface TorchTensor {
  * payload before a broken tail is still reported.
  */
 export type PickleEvent =
-  /** A GLOBAL/STACK_GLOBAL/INST reference. `operandsOk` is false when STACK_GLOBAL operands were not both str. */
+  /** A GLOBAL/STACK_GLOBAL/INST reference (non-str STACK_GLOBAL operands give `bad-global` instead). */
   | { readonly kind: 'global'; readonly global: PyGlobal; readonly op: 'GLOBAL' | 'STACK_GLOBAL' | 'INST' }
-  /** STACK_GLOBAL with non-string operands: the names are unknown. */
+  /** STACK_GLOBAL with non-string operands (`<int>`, `<NoneType>` … name their types); the parse then stops with PICKLE_BAD_OPERAND. */
   | { readonly kind: 'bad-global'; readonly module: string; readonly name: string; readonly at: number }
   /** REDUCE/NEWOBJ/NEWOBJ_EX/INST/OBJ of `callee` (a global, or another value such as a call result). */
   | { readonly kind: 'call'; readonly op: string; readonly callee: PyValue; readonly args: PyValue[]; readonly at: number }
