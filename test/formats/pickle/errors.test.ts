@@ -133,3 +133,38 @@ describe('events observed before a break are kept', () => {
     expect(r.events.map((e) => e.kind)).toEqual(['global', 'call']);
   });
 });
+
+describe('threats.md §4 recipes are interpreted completely', () => {
+  const CMD = 'touch markers/X';
+  it('A: dotted attribute via a harmless module keeps the dotted name', () => {
+    const r = parsePickle(P(0x80, 4, sbu('pathlib'), sbu('os.system'), 0x93, sbu(CMD), 0x85, 0x52, 0x2e));
+    expect(r.error).toBeUndefined();
+    expect(r.events[0]).toMatchObject({ kind: 'global', op: 'STACK_GLOBAL', global: { module: 'pathlib', name: 'os.system' } });
+    expect(r.events[1]).toMatchObject({ kind: 'call', op: 'REDUCE', args: [CMD] });
+  });
+
+  it('B: numpy BUILD gadget — BUILD on a GlobalRef is recorded', () => {
+    const bytes = P(0x80, 4, sbu('numpy'), sbu('size'), 0x93, 0x94, 0x94, sbu('numpy'), sbu('__builtins__'), 0x93, 0x94, 0x94, 0x68, 1, 0x7d, 0x7d,
+      sbu('shape'), 0x68, 3, 0x73, 0x86, 0x62, 0x68, 1, 0x68, 1, sbu('eval'), 0x86, 0x52, sbu(`__import__('os').system('${CMD}')`), 0x85, 0x52, 0x2e);
+    const r = parsePickle(bytes);
+    const build = r.events.find((e) => e.kind === 'build');
+    expect(build).toMatchObject({ target: { kind: 'global', module: 'numpy', name: 'size' } });
+    expect(r.events.filter((e) => e.kind === 'call')).toHaveLength(2);
+  });
+
+  it('K: resolver chain — calls of call results', () => {
+    const r = parsePickle(P(0x80, 4, sbu('inspect'), sbu('getattr_static'), 0x93, sbu('importlib'), sbu('import_module'), 0x93, sbu('os'), 0x85, 0x52,
+      sbu('system'), 0x86, 0x52, sbu(CMD), 0x85, 0x52, 0x2e));
+    expect(r.error).toBeUndefined();
+    const calls = r.events.filter((e) => e.kind === 'call');
+    expect(calls).toHaveLength(3);
+    expect(calls[2]).toMatchObject({ callee: { kind: 'call' } });
+  });
+
+  it('G: protocol-0 pickle with py2 names', () => {
+    const r = parsePickle(P('cposix\nsystem\n(V', CMD, '\ntR.'));
+    expect(r.error).toBeUndefined();
+    expect(r.proto).toBe(0);
+    expect(r.events.map((e) => e.kind)).toEqual(['global', 'call']);
+  });
+});
