@@ -9,11 +9,11 @@ import { P, sbu, u64 } from './build.js';
 // finishes fast within its limits (STYLE.md §4 property tests).
 const FIX = new URL('../../fixtures/pickle/', import.meta.url);
 const valid: { bytes: Uint8Array; profile: PickleOptions['profile'] }[] = [];
-for (const dir of ['numpy', 'joblib', 'torch']) {
+for (const dir of ['numpy', 'sklearn', 'joblib', 'torch']) {
   for (const f of readdirSync(new URL(`${dir}/`, FIX))) {
     valid.push({
       bytes: new Uint8Array(readFileSync(new URL(`${dir}/${f}`, FIX))),
-      profile: dir === 'numpy' ? 'plain' : dir === 'joblib' ? 'joblib' : 'torch',
+      profile: dir === 'numpy' || dir === 'sklearn' ? 'plain' : dir === 'joblib' ? 'joblib' : 'torch',
     });
   }
 }
