@@ -4,8 +4,9 @@
  * the single source of truth; docs/registry.md lists the same rows. Conversion itself is pluggable
  * (`Converter`) so the registry does not depend on which conversions exist yet.
  */
-import { MvError, indexUnique } from '../core/index.js';
+import { DEFAULT_LIMITS, MvError, indexUnique } from '../core/index.js';
 import { convertGraph } from '../convert/index.js';
+import { COMPRESSION_KINDS, decompress, type CompressionKind } from '../formats/compress/index.js';
 import { parsePickle } from '../formats/pickle/index.js';
 import { encodeArtifact } from '../runtime/index.js';
 import type { JsonValue } from '../audit/index.js';
@@ -28,6 +29,7 @@ export const FORMAT_RULES: readonly FormatRule[] = [
   { format: 'zip', action: 'convert', doc: 'PyTorch zip checkpoint (pickle inside): converted, never stored loadable.' },
   { format: 'torch-legacy', action: 'convert', doc: 'Legacy PyTorch (pickle stream): converted, never stored loadable.' },
   { format: 'tar', action: 'convert', doc: 'PyTorch ≤ 0.3 tar (pickles inside): converted, never stored loadable.' },
+  ...COMPRESSION_KINDS.map(({ kind }): FormatRule => ({ format: kind, action: 'convert', doc: `${kind}-compressed joblib/pickle: decompressed (capped), converted, never stored loadable.` })),
 ];
 export const FORMAT_RULE_BY_NAME = indexUnique(FORMAT_RULES, (r) => r.format);
 
@@ -58,20 +60,22 @@ export interface Converter {
 export const MAX_CONVERT_BYTES = 512 * 1024 * 1024;
 
 /**
- * The default converter: plain pickles and uncompressed joblib files of scikit-learn estimators via
+ * The default converter: plain pickles and (compressed) joblib files of scikit-learn estimators via
  * src/convert (`convertGraph` over the inert pickle VM's graph), written with `encodeArtifact`. Other
- * legacy formats (torch zip, compressed joblib) are CONVERT_UNSUPPORTED until src/convert offers a
+ * legacy formats (torch zip, legacy torch, tar) are CONVERT_UNSUPPORTED until src/convert offers a
  * file-level entry point.
  */
 export const defaultConverter: Converter = {
   async convert(input) {
-    if (input.format !== 'pickle' && input.format !== 'pickle-text') {
+    const compressed = COMPRESSION_KINDS.some((k) => k.kind === input.format);
+    if (input.format !== 'pickle' && input.format !== 'pickle-text' && !compressed) {
       throw new MvError('CONVERT_UNSUPPORTED', `conversion of ${input.format} uploads is not available yet`);
     }
     if (input.bytes.length > MAX_CONVERT_BYTES) {
       throw new MvError('LIMIT_EXCEEDED', `legacy file is larger than ${MAX_CONVERT_BYTES} bytes`, { limit: 'maxConvertBytes', actual: input.bytes.length });
     }
-    const parsed = parsePickle(input.bytes, { profile: 'joblib' });
+    const bytes = compressed ? await decompress(input.format as CompressionKind, input.bytes, DEFAULT_LIMITS) : input.bytes;
+    const parsed = parsePickle(bytes, { profile: 'joblib' });
     if (parsed.error) throw parsed.error;
     if (parsed.value === undefined) throw new MvError('CONVERT_UNSUPPORTED', 'the pickle holds no value');
     const conv = convertGraph(parsed.value, {
