@@ -122,6 +122,10 @@ const TABLE = {
   CONVERT_UNSUPPORTED: { doc: 'The model uses estimators or options the converter does not support.', http: 422, exit: 1 },
   INPUT_INVALID: { doc: 'Prediction input has the wrong shape, names, types or missing values.', ...INPUT },
 
+  // ── sandbox ─────────────────────────────────────────────────────────────────────────────────
+  SANDBOX_TIMEOUT: { doc: 'A model worker missed its deadline; it was killed and is being replaced.', http: 503, exit: 2 },
+  SANDBOX_UNAVAILABLE: { doc: 'No model worker could run the request (crashed, restarting or shut down).', http: 503, exit: 2 },
+
   // ── registry / server ───────────────────────────────────────────────────────────────────────
   AUTH_FORBIDDEN: { doc: 'The identity lacks the role needed for this action.', http: 403, exit: 1 },
   AUTH_REQUIRED: { doc: 'No valid token was presented.', http: 401, exit: 1 },

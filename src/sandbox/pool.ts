@@ -1,0 +1,330 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isErrorCode, MvError, type ErrorCode } from '../core/index.js';
+import type { Method } from '../runtime/index.js';
+import { detectIsolation, type Isolation } from './isolation.js';
+import type { FromWorker, ToWorker, WireFrame } from './protocol.js';
+
+export interface PoolOptions {
+  /** Worker processes (each holds every loaded model). Default 1. */
+  readonly workers?: number;
+  /** Per-batch deadline; a worker that misses it is killed and replaced. Default 2000 ms. */
+  readonly timeoutMs?: number;
+  /** Deadline for loading a model into a worker. Default 30000 ms. */
+  readonly loadTimeoutMs?: number;
+  /** Largest batch of rows sent to a worker at once. Default 4096. */
+  readonly maxBatchRows?: number;
+  /** Address-space limit (RLIMIT_AS) per worker; V8 needs ≥ 1 GiB to start. Default 4 GiB. */
+  readonly memoryBytes?: number;
+  /** V8 old-space limit per worker. Default 512 MB. */
+  readonly heapMb?: number;
+  /** CPU seconds per worker before the kernel kills it (then it is replaced). Default 3600. */
+  readonly cpuSeconds?: number;
+  /** Entry script of the worker (default: modelvault's own worker). */
+  readonly workerScript?: string;
+  /** Extra folders the worker may read (its own code folders are always readable). */
+  readonly readPaths?: readonly string[];
+  /** Disable the network namespace and rlimits (the permission model always applies). */
+  readonly isolation?: 'auto' | 'permission-only';
+  /** Called on worker exit and restart, for metrics and logs. */
+  readonly onEvent?: (e: PoolEvent) => void;
+}
+
+export type PoolEvent =
+  | { readonly kind: 'spawn'; readonly worker: number; readonly pid: number | undefined }
+  | { readonly kind: 'exit'; readonly worker: number; readonly code: number | null; readonly signal: string | null; readonly failed: number }
+  | { readonly kind: 'timeout'; readonly worker: number; readonly rows: number }
+  | { readonly kind: 'batch'; readonly worker: number; readonly requests: number; readonly rows: number };
+
+export interface PoolResult {
+  readonly shape: readonly number[];
+  readonly data: Float64Array | readonly (string | number | boolean)[];
+}
+
+interface Pending {
+  readonly key: string;
+  readonly method: Method;
+  readonly frame: WireFrame;
+  readonly resolve: (r: PoolResult) => void;
+  readonly reject: (e: MvError) => void;
+}
+
+interface Batch {
+  readonly id: number;
+  readonly items: readonly Pending[];
+  readonly timer: NodeJS.Timeout;
+}
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+class Worker {
+  proc: ChildProcess | undefined;
+  ready = false;
+  batch: Batch | undefined;
+  readonly loads = new Map<number, { resolve: (info: unknown) => void; reject: (e: MvError) => void }>();
+  constructor(readonly index: number) {}
+}
+
+/**
+ * A pool of sandboxed worker processes that run models. Requests for the same model and method that
+ * arrive while a worker is busy are merged into one batch, so the process hop is paid once per batch,
+ * not per request. A worker that crashes or misses its deadline is killed and replaced; the requests it
+ * held fail at once with a 503-class error, and nothing waits forever.
+ */
+export class WorkerPool {
+  readonly isolation: Isolation;
+  private readonly workers: Worker[];
+  private readonly queue: Pending[] = [];
+  private readonly models = new Map<string, Uint8Array>();
+  private readonly opts: Required<Omit<PoolOptions, 'onEvent' | 'readPaths' | 'workerScript'>> & Pick<PoolOptions, 'onEvent'>;
+  private readonly script: string;
+  private readonly readPaths: readonly string[];
+  private nextId = 1;
+  private closed = false;
+  restarts = 0;
+
+  constructor(opts: PoolOptions = {}) {
+    this.opts = {
+      workers: opts.workers ?? 1, timeoutMs: opts.timeoutMs ?? 2000, loadTimeoutMs: opts.loadTimeoutMs ?? 30_000, maxBatchRows: opts.maxBatchRows ?? 4096,
+      memoryBytes: opts.memoryBytes ?? 4 * 1024 ** 3, heapMb: opts.heapMb ?? 512, cpuSeconds: opts.cpuSeconds ?? 3600,
+      isolation: opts.isolation ?? 'auto', onEvent: opts.onEvent,
+    };
+    this.script = opts.workerScript ?? join(ROOT, 'dist', 'sandbox', 'worker.js');
+    this.readPaths = [join(ROOT, 'dist'), join(ROOT, 'node_modules'), join(ROOT, 'package.json'), dirname(this.script), ...(opts.readPaths ?? [])];
+    this.isolation = detectIsolation();
+    this.workers = Array.from({ length: this.opts.workers }, (_, i) => new Worker(i));
+    for (const w of this.workers) this.spawn(w);
+  }
+
+  private command(): { cmd: string; args: string[] } {
+    const node = [
+      process.execPath, this.isolation.permissionFlag, ...[...new Set(this.readPaths)].map((p) => `--allow-fs-read=${p}`),
+      `--max-old-space-size=${this.opts.heapMb}`, '--disable-proto=throw', '--no-warnings', this.script,
+    ];
+    const wrap: string[] = [];
+    if (this.opts.isolation === 'auto' && this.isolation.prlimit) {
+      wrap.push(this.isolation.prlimit, `--as=${this.opts.memoryBytes}`, `--cpu=${this.opts.cpuSeconds}`, '--nofile=64', '--');
+    }
+    if (this.opts.isolation === 'auto' && this.isolation.unshare) wrap.push(this.isolation.unshare, '--net');
+    const all = [...wrap, ...node];
+    return { cmd: all[0]!, args: all.slice(1) };
+  }
+
+  private spawn(w: Worker): void {
+    if (this.closed) return;
+    const { cmd, args } = this.command();
+    const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', detached: true, env: {} });
+    w.proc = proc;
+    w.ready = false;
+    proc.stderr?.resume();
+    proc.on('message', (m: FromWorker) => this.onMessage(w, m));
+    proc.on('error', () => this.onExit(w, proc, null, 'spawn-error'));
+    proc.on('exit', (code, signal) => this.onExit(w, proc, code, signal));
+    this.opts.onEvent?.({ kind: 'spawn', worker: w.index, pid: proc.pid });
+  }
+
+  private onMessage(w: Worker, m: FromWorker): void {
+    switch (m.t) {
+      case 'ready':
+        w.ready = true;
+        for (const [key, bytes] of this.models) this.send(w, { t: 'load', id: 0, key, bytes });
+        this.pump();
+        return;
+      case 'loaded': {
+        const l = w.loads.get(m.id);
+        w.loads.delete(m.id);
+        l?.resolve(m.info);
+        return;
+      }
+      case 'result':
+      case 'error': {
+        const l = w.loads.get(m.id);
+        if (l && m.t === 'error') {
+          w.loads.delete(m.id);
+          l.reject(new MvError(asCode(m.code), m.message));
+          return;
+        }
+        const b = w.batch;
+        if (!b || b.id !== m.id) return;
+        clearTimeout(b.timer);
+        w.batch = undefined;
+        if (m.t === 'error') for (const p of b.items) p.reject(new MvError(asCode(m.code), m.message));
+        else split(b.items, m.shape, m.data);
+        this.pump();
+        return;
+      }
+    }
+  }
+
+  private onExit(w: Worker, proc: ChildProcess, code: number | null, signal: string | null): void {
+    if (w.proc !== proc) return;
+    w.proc = undefined;
+    w.ready = false;
+    const failed = w.batch?.items ?? [];
+    if (w.batch) clearTimeout(w.batch.timer);
+    w.batch = undefined;
+    const err = new MvError('SANDBOX_UNAVAILABLE', 'the model worker stopped; the request was not completed');
+    for (const p of failed) p.reject(err);
+    for (const l of w.loads.values()) l.reject(err);
+    w.loads.clear();
+    this.opts.onEvent?.({ kind: 'exit', worker: w.index, code, signal, failed: failed.length });
+    if (this.closed) return;
+    this.restarts++;
+    setTimeout(() => this.spawn(w), Math.min(1000, 50 * this.restarts)).unref();
+  }
+
+  private send(w: Worker, m: ToWorker): boolean {
+    if (!w.proc?.connected) return false;
+    try {
+      w.proc.send(m);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Loads (or replaces) a model in every worker; resolves with its description from the first worker. */
+  async load(key: string, bytes: Uint8Array): Promise<unknown> {
+    this.models.set(key, bytes);
+    const results = this.workers.map((w) => new Promise<unknown>((resolve, reject) => {
+      if (!w.ready) return resolve(undefined); // it loads every model when it becomes ready
+      const id = this.nextId++;
+      // A load that never answers is treated like a stuck batch: the worker is replaced.
+      const timer = setTimeout(() => {
+        w.loads.delete(id);
+        reject(new MvError('SANDBOX_TIMEOUT', `the model worker did not load ${key} within ${this.opts.loadTimeoutMs} ms`));
+        w.ready = false;
+        killGroup(w.proc);
+      }, this.opts.loadTimeoutMs);
+      w.loads.set(id, { resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } });
+      if (!this.send(w, { t: 'load', id, key, bytes })) {
+        clearTimeout(timer);
+        w.loads.delete(id);
+        resolve(undefined);
+      }
+    }));
+    const infos = await Promise.all(results);
+    return infos.find((i) => i !== undefined);
+  }
+
+  unload(key: string): void {
+    this.models.delete(key);
+    for (const w of this.workers) this.send(w, { t: 'unload', key });
+  }
+
+  /** Runs a method over rows in a worker; concurrent calls for the same model are batched. */
+  predict(key: string, method: Method, frame: WireFrame): Promise<PoolResult> {
+    if (this.closed) return Promise.reject(new MvError('SANDBOX_UNAVAILABLE', 'the worker pool is closed'));
+    if (!this.models.has(key)) return Promise.reject(new MvError('REG_NOT_FOUND', `model ${key} is not loaded`));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ key, method, frame, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length) {
+      const w = this.workers.find((x) => x.ready && !x.batch);
+      if (!w) return;
+      const first = this.queue[0]!;
+      const items: Pending[] = [];
+      let rows = 0;
+      for (let i = 0; i < this.queue.length && rows < this.opts.maxBatchRows; ) {
+        const p = this.queue[i]!;
+        if (p.key === first.key && p.method === first.method && p.frame.cols === first.frame.cols && (rows === 0 || rows + p.frame.rows <= this.opts.maxBatchRows)) {
+          items.push(p);
+          rows += p.frame.rows;
+          this.queue.splice(i, 1);
+        } else i++;
+      }
+      const id = this.nextId++;
+      const timer = setTimeout(() => this.timeout(w, id), this.opts.timeoutMs);
+      w.batch = { id, items, timer };
+      this.opts.onEvent?.({ kind: 'batch', worker: w.index, requests: items.length, rows });
+      if (!this.send(w, { t: 'predict', id, key: first.key, method: first.method, frame: merge(items.map((p) => p.frame)) })) {
+        clearTimeout(timer);
+        w.batch = undefined;
+        for (const p of items) p.reject(new MvError('SANDBOX_UNAVAILABLE', 'the model worker is restarting'));
+      }
+    }
+  }
+
+  private timeout(w: Worker, id: number): void {
+    if (w.batch?.id !== id) return;
+    const b = w.batch;
+    w.batch = undefined;
+    this.opts.onEvent?.({ kind: 'timeout', worker: w.index, rows: b.items.reduce((n, p) => n + p.frame.rows, 0) });
+    for (const p of b.items) p.reject(new MvError('SANDBOX_TIMEOUT', `the model did not answer within ${this.opts.timeoutMs} ms`));
+    w.ready = false;
+    killGroup(w.proc);
+  }
+
+  /** Pids of the running workers (for tests and the metrics endpoint). */
+  pids(): (number | undefined)[] {
+    return this.workers.map((w) => w.proc?.pid);
+  }
+
+  /** Resolves once every worker is ready. */
+  async whenReady(timeoutMs = 10_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!this.workers.every((w) => w.ready)) {
+      if (Date.now() > until) throw new MvError('SANDBOX_UNAVAILABLE', 'model workers did not start');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new MvError('SANDBOX_UNAVAILABLE', 'the worker pool is closing'));
+    await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
+      if (!w.proc || w.proc.exitCode !== null) return resolve();
+      w.proc.once('exit', () => resolve());
+      killGroup(w.proc);
+    })));
+  }
+}
+
+function killGroup(proc: ChildProcess | undefined): void {
+  if (!proc?.pid) return;
+  try {
+    process.kill(-proc.pid, 'SIGKILL');
+  } catch {
+    proc.kill('SIGKILL');
+  }
+}
+
+/** Codes come from another process: only known codes pass through. */
+const asCode = (c: string): ErrorCode => (isErrorCode(c) ? c : 'INTERNAL');
+
+/** Concatenates frames row-wise (they share the column count). */
+function merge(frames: readonly WireFrame[]): WireFrame {
+  if (frames.length === 1) return frames[0]!;
+  const cols = frames[0]!.cols;
+  const rows = frames.reduce((n, f) => n + f.rows, 0);
+  const data = new Float64Array(rows * cols);
+  let o = 0;
+  for (const f of frames) {
+    data.set(f.data.subarray(0, f.rows * cols), o);
+    o += f.rows * cols;
+  }
+  const anyText = frames.some((f) => f.text);
+  if (!anyText) return { rows, cols, data };
+  const text = Array.from({ length: cols }, (_, j) => {
+    if (!frames.some((f) => f.text?.[j])) return undefined;
+    return frames.flatMap((f) => f.text?.[j] ?? new Array<string | null>(f.rows).fill(null));
+  });
+  return { rows, cols, data, text };
+}
+
+/** Gives each request its own rows of the batch result. */
+function split(items: readonly Pending[], shape: readonly number[], data: PoolResult['data']): void {
+  const width = shape.slice(1).reduce((a, b) => a * b, 1);
+  let row = 0;
+  for (const p of items) {
+    const n = p.frame.rows;
+    const part = data instanceof Float64Array ? data.subarray(row * width, (row + n) * width) : data.slice(row * width, (row + n) * width);
+    p.resolve({ shape: [n, ...shape.slice(1)], data: part });
+    row += n;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Entry point of a sandboxed model worker (a child process started by WorkerPool). It runs with Node's
+ * permission model (read access to modelvault's own code only; no writes, child processes, worker
+ * threads or addons), under rlimits and, where the host allows it, in a network namespace of its own.
+ * Models arrive as bytes over the IPC channel, never as paths; nothing from a model is executed: the
+ * artifact is data, interpreted by the runtime's kernels.
+ */
+import { isMvError } from '../core/index.js';
+import { describeModel, loadModel, predict, type Model } from '../runtime/index.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+const models = new Map<string, Model>();
+const send = (m: FromWorker): void => void process.send!(m);
+
+function fail(id: number, e: unknown): void {
+  if (isMvError(e)) send({ t: 'error', id, code: e.code, message: e.message });
+  else send({ t: 'error', id, code: 'INTERNAL', message: 'the model worker failed' });
+}
+
+process.on('message', (m: ToWorker) => {
+  switch (m.t) {
+    case 'load':
+      try {
+        const model = loadModel(m.bytes);
+        models.set(m.key, model);
+        send({ t: 'loaded', id: m.id, info: describeModel(model) });
+      } catch (e) {
+        fail(m.id, e);
+      }
+      return;
+    case 'unload':
+      models.delete(m.key);
+      return;
+    case 'predict': {
+      const model = models.get(m.key);
+      if (!model) return fail(m.id, new Error('model not loaded'));
+      try {
+        const out = predict(model, m.frame, { method: m.method });
+        send({ t: 'result', id: m.id, shape: out.shape, data: out.data as Float64Array });
+      } catch (e) {
+        fail(m.id, e);
+      }
+      return;
+    }
+  }
+});
+process.on('disconnect', () => process.exit(0));
+send({ t: 'ready' });
