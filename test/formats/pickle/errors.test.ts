@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withLimits } from '../../../src/core/index.js';
+import { CODES, withLimits } from '../../../src/core/index.js';
 import { parsePickle, type PickleOptions } from '../../../src/formats/pickle/index.js';
 import { P, R, sbu, u32, u64 } from './build.js';
 
@@ -84,6 +84,11 @@ const LIMITS: [string, Uint8Array, Partial<ReturnType<typeof withLimits>>, strin
 ];
 
 describe('hard errors carry code and offset', () => {
+  it('every PICKLE_* code of the catalogue has a case here', () => {
+    const covered = new Set(CASES.map((c) => c[2]));
+    expect(Object.keys(CODES).filter((c) => c.startsWith('PICKLE_') && !covered.has(c))).toEqual([]);
+  });
+
   for (const [name, bytes, code, offset, opts] of CASES) {
     it(`${code}: ${name}`, () => {
       const r = parsePickle(bytes, opts);
