@@ -7,8 +7,15 @@ import { DEFAULT_LIMITS, MvError, isMvError, type Limits } from '../core/index.j
 import { decompress, type CompressionKind } from '../formats/compress/index.js';
 import { parsePickle, type PyValue } from '../formats/pickle/index.js';
 import { sniff, SNIFF_HEAD_BYTES, SNIFF_TAIL_BYTES, type SniffKind } from '../formats/sniff/index.js';
-import { compileModel, encodeArtifact, loadModel, predict, type Cell, type IrTensor, type Method, type ModelIR, type Model, type Op } from '../runtime/index.js';
-import { convertGraph, type ConvertReport } from './graph.js';
+import { parseLightgbmModel } from '../formats/lightgbm/index.js';
+import { parseXgboostModel } from '../formats/xgboost/index.js';
+import {
+  compileModel, encodeArtifact, loadModel, predict,
+  type Cell, type IrTensor, type Method, type Model, type ModelDescription, type ModelIR, type Op, type Provenance,
+} from '../runtime/index.js';
+import { CONVERTER_VERSION, convertGraph, type ConvertReport } from './graph.js';
+import { lightgbmToDescription } from './lightgbm.js';
+import { xgboostToDescription } from './xgboost.js';
 import { convertTorch, type TorchConversion } from './torch.js';
 
 const COMPRESSED: readonly SniffKind[] = ['gzip', 'zlib', 'bz2', 'xz', 'lzma', 'lz4', 'joblib-zf'];
@@ -147,6 +154,21 @@ export function checkParity(artifact: Model, ir: ModelIR, tensors: ReadonlyMap<s
 
 // ── convert a file ──────────────────────────────────────────────────────────────────────────────
 
+/** XGBoost JSON/UBJSON and LightGBM text models, through the runtime engineer's readers and mappers. */
+function libraryModel(bytes: Uint8Array, kind: SniffKind): { description: ModelDescription; tensors: ReadonlyMap<string, IrTensor>; library: { name: string; version: string }; notes: string[] } | undefined {
+  if (kind === 'xgboost-json' || kind === 'xgboost-ubj') {
+    const m = parseXgboostModel(bytes);
+    const c = xgboostToDescription(m);
+    return { ...c, library: { name: 'xgboost', version: m.version.join('.') || 'unknown' }, notes: [`XGBoost ${m.booster} booster, objective ${m.objective}`] };
+  }
+  if (kind === 'lightgbm') {
+    const m = parseLightgbmModel(bytes);
+    const c = lightgbmToDescription(m);
+    return { ...c, library: { name: 'lightgbm', version: m.version }, notes: [`LightGBM objective ${m.objective?.name ?? 'custom'}`] };
+  }
+  return undefined;
+}
+
 export interface ConvertFileOptions {
   readonly sourceSha256: string;
   readonly created: string;
@@ -188,7 +210,22 @@ export async function convertFile(bytes: Uint8Array, opts: ConvertFileOptions): 
     return { kind: 'tensors', bytes: out, source: { sniffed: opened.sniffed, container: `torch-${conversion.format}` }, torch: conversion };
   }
   if (opened.kind === 'other') {
-    throw new MvError('CONVERT_UNSUPPORTED', `cannot convert ${opened.sniffed} content${opened.detail ? ` (${opened.detail})` : ''}`);
+    const lib = libraryModel(bytes, opened.sniffed);
+    if (!lib) throw new MvError('CONVERT_UNSUPPORTED', `cannot convert ${opened.sniffed} content${opened.detail ? ` (${opened.detail})` : ''}`);
+    const provenance: Provenance = {
+      source_sha256: opts.sourceSha256, source_format: opened.sniffed, library: lib.library,
+      converter: { name: 'modelvault', version: opts.converterVersion ?? CONVERTER_VERSION }, created: opts.created,
+    };
+    const ir: ModelIR = { version: 1, ...lib.description, provenance };
+    const out = encodeArtifact(lib.description, lib.tensors, provenance);
+    const parity = opts.parity === false ? undefined : checkParity(loadModel(out), ir, lib.tensors);
+    let tensorBytes = 0;
+    for (const t of lib.tensors.values()) tensorBytes += t.data.byteLength;
+    const report: ConvertReport = {
+      root: opened.sniffed, estimators: [], library: lib.library, role: lib.description.output.kind, notes: lib.notes,
+      tensorCount: lib.tensors.size, tensorBytes,
+    };
+    return { kind: 'model', bytes: out, report, ir, source: { sniffed: opened.sniffed, container: opened.sniffed }, ...(parity ? { parity } : {}) };
   }
   const c = convertGraph(opened.value, {
     sourceSha256: opts.sourceSha256, created: opts.created, sourceFormat: opened.container,

@@ -69,10 +69,10 @@ export function checkSupport(value: PyValue): SupportReport {
   };
 }
 
-function libraryOf(root: State, opts: ConvertOptions): { name: string; version: string } {
+function libraryOf(root: State, m: Mapped, opts: ConvertOptions): { name: string; version: string } {
   const mod = root.cls.split('.')[0]!;
-  const name = opts.library ?? (mod === 'sklearn' ? 'scikit-learn' : mod);
-  const version = opts.libraryVersion ?? root.sklearnVersion ?? 'unknown';
+  const name = opts.library ?? m.library?.name ?? (mod === 'sklearn' ? 'scikit-learn' : mod);
+  const version = opts.libraryVersion ?? m.library?.version ?? root.sklearnVersion ?? 'unknown';
   return { name, version };
 }
 
@@ -119,7 +119,7 @@ export function convertGraph(value: PyValue, opts: ConvertOptions): Conversion {
     m.role === 'classifier'
       ? { kind: 'classifier', classes: m.classes ?? [], methods: m.methods }
       : { kind: m.role, n_outputs: m.nOut, methods: m.methods };
-  const library = libraryOf(root, opts);
+  const library = libraryOf(root, m, opts);
   const provenance: Provenance = {
     source_sha256: opts.sourceSha256,
     source_format: opts.sourceFormat ?? 'pickle',

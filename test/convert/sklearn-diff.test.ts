@@ -52,3 +52,37 @@ describe('scikit-learn fixtures: convert → artifact → predict equals scikit-
     });
   }
 });
+
+describe('XGBoost sklearn wrappers pickled with joblib: predictions equal xgboost 1.7.4 (float32, 1e-5)', () => {
+  const XGB = listExpected('xgboost/');
+  it('has fixtures', () => expect(XGB.length).toBeGreaterThanOrEqual(3));
+  for (const e of XGB) {
+    it(e.name, async () => {
+      const { value, sha256 } = await loadGraph(e.file, 'xgboost/');
+      const c = convertGraph(value, { sourceSha256: sha256, created: '2026-01-01T00:00:00Z', sourceFormat: 'joblib' });
+      expect(c.report.library.name).toBe('xgboost');
+      const model = loadModel(encodeArtifact(c.ir, c.tensors, c.ir.provenance));
+      expect([...model.methods].sort()).toEqual(Object.keys(e.outputs).sort());
+      for (const [method, want] of Object.entries(e.outputs)) {
+        compare(e, method, predict(model, e.input as Cell[][], { method: method as Method }), want, 1e-5);
+      }
+    });
+  }
+});
+
+describe('LightGBM sklearn wrappers (hand-assembled pickles around hand-checked text models)', () => {
+  const LGBM = listExpected('lightgbm/');
+  it('has fixtures', () => expect(LGBM.length).toBeGreaterThanOrEqual(3));
+  for (const e of LGBM) {
+    it(e.name, async () => {
+      const { value, sha256 } = await loadGraph(e.file, 'lightgbm/');
+      const c = convertGraph(value, { sourceSha256: sha256, created: '2026-01-01T00:00:00Z', sourceFormat: 'joblib' });
+      expect(c.report.library.name).toBe('lightgbm');
+      const model = loadModel(encodeArtifact(c.ir, c.tensors, c.ir.provenance));
+      if (e.classes) expect(model.ir.output.kind === 'classifier' && model.ir.output.classes).toEqual(e.classes);
+      for (const [method, want] of Object.entries(e.outputs)) {
+        compare(e, method, predict(model, e.input as Cell[][], { method: method as Method }), want);
+      }
+    });
+  }
+});

@@ -20,6 +20,8 @@ export interface Mapped {
   readonly methods: readonly Method[];
   /** `feature_names_in_` when fitted on a DataFrame (or set by the user). */
   readonly featureNames?: readonly string[];
+  /** The library that computes the model when it is not scikit-learn (XGBoost, LightGBM wrappers). */
+  readonly library?: { readonly name: string; readonly version: string };
 }
 
 export interface Ctx {

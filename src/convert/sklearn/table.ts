@@ -20,6 +20,7 @@ import { mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapSgdClassifi
 import { mapGaussianNb } from './naive-bayes.js';
 import { mapFunctionTransformer, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
 import { mapSvc, mapSvr } from './svm.js';
+import { mapLgbmWrapper, mapXgbWrapper } from './wrappers.js';
 import { mapForestClassifier, mapForestRegressor, mapTreeClassifier, mapTreeRegressor } from './tree.js';
 
 export type Family = 'linear' | 'svm' | 'neighbors' | 'naive-bayes' | 'tree' | 'forest' | 'gradient-boosting' | 'hist-gradient-boosting' | 'preprocessing' | 'composition' | 'xgboost' | 'lightgbm';
@@ -85,6 +86,13 @@ export const ESTIMATORS: readonly EstimatorRow[] = [
   { cls: 'sklearn.decomposition._pca.PCA', family: 'preprocessing', versions: SK, doc: '(x − mean_)·components_ᵀ, optional whitening.', map: mapPca },
   // composition
   { cls: 'sklearn.compose._column_transformer.ColumnTransformer', family: 'composition', versions: SK, doc: 'int/str/slice/mask columns, remainder passthrough/drop, dense output.', map: mapColumnTransformer },
+  // other libraries' scikit-learn wrappers (§5.5, §6)
+  { cls: 'xgboost.sklearn.XGBClassifier', family: 'xgboost', versions: 'xgboost 1.0–3.x', doc: 'Booster handle = UBJSON/JSON snapshot; classes_ from the wrapper.', map: mapXgbWrapper },
+  { cls: 'xgboost.sklearn.XGBRegressor', family: 'xgboost', versions: 'xgboost 1.0–3.x', doc: 'Booster handle = UBJSON/JSON snapshot.', map: mapXgbWrapper },
+  { cls: 'xgboost.sklearn.XGBRFClassifier', family: 'xgboost', versions: 'xgboost 1.0–3.x', doc: 'Random-forest mode: same snapshot.', map: mapXgbWrapper },
+  { cls: 'xgboost.sklearn.XGBRFRegressor', family: 'xgboost', versions: 'xgboost 1.0–3.x', doc: 'Random-forest mode: same snapshot.', map: mapXgbWrapper },
+  { cls: 'lightgbm.sklearn.LGBMClassifier', family: 'lightgbm', versions: 'lightgbm 3–4 (hand-built fixtures)', doc: 'Booster state holds model_to_string() text; labels from _classes.', map: mapLgbmWrapper },
+  { cls: 'lightgbm.sklearn.LGBMRegressor', family: 'lightgbm', versions: 'lightgbm 3–4 (hand-built fixtures)', doc: 'Booster state holds model_to_string() text.', map: mapLgbmWrapper },
   { cls: 'sklearn.pipeline.Pipeline', family: 'composition', versions: SK, doc: 'Steps chained; "passthrough"/None steps are identities.', map: mapPipeline },
 ];
 
@@ -123,6 +131,8 @@ export const INNER_TYPES: Readonly<Record<string, string>> = {
   'builtins.slice': 'ColumnTransformer column slices and output_indices_.',
   'xgboost.core.Booster': 'XGBoost booster: handle bytes hold the model.',
   'lightgbm.basic.Booster': 'LightGBM booster: state holds model_to_string text.',
+  'lightgbm.compat._LGBMLabelEncoder': 'LGBMClassifier _le: labels are read from _classes.',
+  'sklearn.preprocessing._label.LabelEncoder': 'Label encoder inside wrappers: labels are read from classes_.',
 };
 
 /** Cython loss objects pickled via `__pyx_unpickle_Cy*` and the loss classes the mappers read. */
