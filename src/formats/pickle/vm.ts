@@ -271,7 +271,10 @@ export class Vm {
     for (;;) {
       const at = this.pos;
       if (this.frameEnd >= 0 && at >= this.frameEnd) this.frameEnd = -1;
-      if (at >= len) throw fail('PICKLE_NO_STOP', 'the stream ended without STOP', at);
+      if (at >= len) {
+        if (this.truncatedFrameAt >= 0) throw fail('PICKLE_TRUNCATED', 'the stream ends inside a FRAME', this.truncatedFrameAt);
+        throw fail('PICKLE_NO_STOP', 'the stream ended without STOP', at);
+      }
       if (++sh.ops > maxOps) throw limit('maxPickleOps', sh.ops, maxOps, at);
       const code = b[at]!;
       this.pos = at + 1;
@@ -583,7 +586,8 @@ export class Vm {
           if (this.frameEnd >= 0) throw fail('PICKLE_FRAME_VIOLATION', 'FRAME opened inside a frame', at);
           const n = this.u64(at);
           if (n > len - this.pos) {
-            // Interpret what is there (scan up to the break, threats.md §3.1), then fail at this FRAME.
+            // pickle.py's _Unframer accepts a short frame read and runs what it got (joblib uses it),
+            // so interpret what is there for the events, then fail at this FRAME (threats.md §3.1).
             this.truncatedFrameAt = at;
             this.frameEnd = len;
             break;

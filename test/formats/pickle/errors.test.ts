@@ -117,6 +117,14 @@ describe('events observed before a break are kept', () => {
     expect(r.events[0]).toMatchObject({ global: { module: 'os', name: 'system', at: 14 } });
   });
 
+  it('a truncated FRAME is interpreted up to the end, then reported at the FRAME', () => {
+    const full = P(0x80, 4, 0x95, ...u64(40), sbu('os'), sbu('system'), 0x93, sbu('touch x'), 0x85, 0x52, '.');
+    const r = parsePickle(full.subarray(0, full.length - 3));
+    expect(r.error?.code).toBe('PICKLE_TRUNCATED');
+    expect(r.error?.at.offset).toBe(2);
+    expect(r.events.map((e) => e.kind)).toEqual(['global']);
+  });
+
   it('bad-global names the operand types', () => {
     const r = parsePickle(P(0x80, 4, 'N', 'K', 1, 0x93, '.'));
     expect(r.events).toEqual([{ kind: 'bad-global', module: '<NoneType>', name: '<int>', at: 5 }]);
