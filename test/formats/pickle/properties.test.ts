@@ -111,3 +111,42 @@ describe('properties', () => {
     }), { numRuns: 1000 });
   });
 });
+
+describe('text round trips', () => {
+  // pickle.py save_str (protocol 0): raw-unicode-escape after escaping \\ \0 \n \r \x1a
+  const unicodeLine = (s: string): Uint8Array => {
+    const out: number[] = [];
+    for (const ch of s) {
+      const cp = ch.codePointAt(0)!;
+      if (cp === 0x5c || cp === 0 || cp === 0x0a || cp === 0x0d || cp === 0x1a) out.push(...P(`\\u${cp.toString(16).padStart(4, '0')}`));
+      else if (cp < 256) out.push(cp);
+      else if (cp < 0x10000) out.push(...P(`\\u${cp.toString(16).padStart(4, '0')}`));
+      else out.push(...P(`\\U${cp.toString(16).padStart(8, '0')}`));
+    }
+    return Uint8Array.from(out);
+  };
+
+  it('UNICODE lines decode what pickle.py writes', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (s) => {
+      const r = parsePickle(P('V', unicodeLine(s), '\n.'));
+      expect(r.error).toBeUndefined();
+      expect(r.value).toBe(s);
+    }), { numRuns: 500 });
+  });
+
+  it('BINUNICODE decodes UTF-8 of any string (lone surrogates via surrogatepass)', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 100 }), (s) => {
+      const b = new TextEncoder().encode(s);
+      const r = parsePickle(P(0x58, b.length & 0xff, (b.length >> 8) & 0xff, 0, 0, b, '.'));
+      expect(r.value).toBe(s);
+    }), { numRuns: 500 });
+  });
+
+  it('FLOAT lines decode Python repr of doubles', () => {
+    fc.assert(fc.property(fc.double({ noNaN: true }), (x) => {
+      const text = Object.is(x, -0) ? '-0.0' : Number.isFinite(x) ? String(x) : x > 0 ? 'inf' : '-inf';
+      const r = parsePickle(P('F', text, '\n.'));
+      expect((r.value as { value: number }).value).toBe(x);
+    }), { numRuns: 500 });
+  });
+});
