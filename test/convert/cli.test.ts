@@ -23,7 +23,7 @@ function capture(): Output & { stdout: string[]; stderr: string[] } {
   return { stdout, stderr, out: (s) => void stdout.push(s), err: (s) => void stderr.push(s), color: false, isTTY: false };
 }
 
-describe('modelvault convert', () => {
+describe('modelvault convert', { timeout: 30_000 }, () => {
   it('converts a clean joblib file; the artifact predicts as scikit-learn', async () => {
     const e = listExpected().find((x) => x.name === 'pipeline_column_transformer_logreg')!;
     const out = join(dir, 'ct.safetensors');
@@ -88,7 +88,7 @@ describe('modelvault convert', () => {
   });
 });
 
-describe('modelvault inspect', () => {
+describe('modelvault inspect', { timeout: 30_000 }, () => {
   it('describes a legacy joblib file: graph, inputs, outputs, convertibility', async () => {
     const o = capture();
     expect(await main(['node', 'modelvault', 'inspect', SKLEARN_DIR + 'pipeline_column_transformer_named.joblib', '--format', 'json'], o)).toBe(0);
@@ -134,7 +134,7 @@ describe('modelvault inspect', () => {
   });
 });
 
-describe('convertFile: every source format', () => {
+describe('convertFile: every source format', { timeout: 30_000 }, () => {
   it('XGBoost JSON and UBJSON models', async () => {
     for (const f of ['binary_logistic.json', 'multi_softprob.ubj']) {
       const c = await convertFile(new Uint8Array(readFileSync(FIX + 'xgboost/' + f)), OPTS);
