@@ -441,8 +441,12 @@ export class Vm {
         }
         case 0x75: { // SETITEMS
           const items = this.popMark(at);
-          if (items.length % 2 !== 0) throw fail('PICKLE_BAD_OPERAND', 'odd number of items for SETITEMS', at);
           const t = this.top(at);
+          if (items.length % 2 !== 0) {
+            // pickle.py sets the complete pairs before failing: a non-dict target is still mutated
+            if (typeof t !== 'object' || t === null || t.kind !== 'dict') this.mutation('SETITEMS', t, [], at);
+            throw fail('PICKLE_BAD_OPERAND', 'odd number of items for SETITEMS', at);
+          }
           if (typeof t === 'object' && t !== null && t.kind === 'dict') {
             for (let i = 0; i < items.length; i += 2) dictSet(t, items[i]!, items[i + 1]!);
             this.checkItems(t.keys.length, at);
@@ -553,6 +557,8 @@ export class Vm {
           const args = this.pop(at);
           const cls = this.pop(at);
           if (typeof args !== 'object' || args === null || args.kind !== 'tuple') {
+            // pickle.py would still run cls.__new__(cls, *args) for any iterable: record the call first
+            this.events.push({ kind: 'call', op: 'NEWOBJ', callee: cls, args: [args], at });
             throw fail('PICKLE_BAD_OPERAND', `NEWOBJ expected an argument tuple, got ${pyTypeName(args)}`, at);
           }
           this.events.push({ kind: 'call', op: 'NEWOBJ', callee: cls, args: args.items, at });
@@ -563,6 +569,9 @@ export class Vm {
           const kwargs = this.pop(at);
           const args = this.pop(at);
           const cls = this.pop(at);
+          if (typeof args !== 'object' || args === null || args.kind !== 'tuple' || typeof kwargs !== 'object' || kwargs === null || kwargs.kind !== 'dict') {
+            this.events.push({ kind: 'call', op: 'NEWOBJ_EX', callee: cls, args: [args, kwargs], at });
+          }
           if (typeof args !== 'object' || args === null || args.kind !== 'tuple') {
             throw fail('PICKLE_BAD_OPERAND', `NEWOBJ_EX args must be a tuple, got ${pyTypeName(args)}`, at);
           }

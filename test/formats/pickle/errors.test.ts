@@ -125,6 +125,12 @@ describe('events observed before a break are kept', () => {
     expect(r.events.map((e) => e.kind)).toEqual(['global']);
   });
 
+  it('NEWOBJ with a list of arguments is recorded as a call before it fails (pickle.py would run it)', () => {
+    const r = parsePickle(P(0x80, 2, 'cos\nsystem\n]', sbu('x'), 'a', 0x81, '.'));
+    expect(r.error?.code).toBe('PICKLE_BAD_OPERAND');
+    expect(r.events.map((e) => e.kind)).toEqual(['global', 'call']);
+  });
+
   it('bad-global names the operand types', () => {
     const r = parsePickle(P(0x80, 4, 'N', 'K', 1, 0x93, '.'));
     expect(r.events).toEqual([{ kind: 'bad-global', module: '<NoneType>', name: '<int>', at: 5 }]);
