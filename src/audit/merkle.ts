@@ -27,7 +27,7 @@ const oneShot = (nodeCrypto as unknown as { hash?: OneShot }).hash;
 
 function sha256Prefixed(prefix: number, a: Uint8Array, b?: Uint8Array): Uint8Array {
   if (!oneShot) return b ? sha256(NODE_PREFIX, a, b) : sha256(LEAF_PREFIX, a);
-  const buf = new Uint8Array(1 + a.length + (b ? b.length : 0));
+  const buf = Buffer.allocUnsafe(1 + a.length + (b ? b.length : 0)); // every byte is written below
   buf[0] = prefix;
   buf.set(a, 1);
   if (b) buf.set(b, 1 + a.length);
