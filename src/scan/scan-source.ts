@@ -28,6 +28,8 @@ export interface ScanOptions {
 /** Members at most this large are read whole; bigger stored members are only sniffed by their head. */
 const SNIFF_HEAD = 512;
 const SNIFF_TAIL = 64 * 1024;
+/** Files up to this size are hashed in every report; larger ones only with `hash: true`. */
+const HASH_FREE_BYTES = 4 * 1024 * 1024;
 /** A non-pickle member above this size (e.g. tensor data) is accounted for without being read. */
 const DATA_MEMBER_READ_LIMIT = 64 * 1024 * 1024;
 
@@ -130,7 +132,8 @@ export async function scanSource(src: ByteSource, path: string, opts: ScanOption
   } catch (e) {
     s.fail(e);
   }
-  const sha256 = opts.hash || readWhole ? sha256Hex(src.read(0, src.size)) : undefined;
+  // Hashing is free for small files (already in memory); for large ones it would read every tensor byte.
+  const sha256 = opts.hash || (readWhole && src.size <= HASH_FREE_BYTES) ? sha256Hex(src.read(0, src.size)) : undefined;
   return finish(s, path, src.size, format, sha256, opts.threshold ?? 'medium', now() - start);
 }
 
@@ -314,7 +317,9 @@ const STORAGE_SECOND_READ_BYTES = 1024 * 1024;
 async function sniffStorage(s: FileScan, src: ByteSource, m: ZipMember, depth: number): Promise<void> {
   const head = readZipMember(src, m, s.limits, SNIFF_HEAD);
   const sn = sniff(head, new Uint8Array(0), m.uncompressedSize);
-  if (!['pickle', 'pickle-text', 'zip', 'npy', 'torch-legacy', 'gzip', 'bz2', 'xz', 'lzma', 'lz4', 'joblib-zf'].includes(sn.kind)) return;
+  // Only multi-byte magics: a PROTO-less pickle's first byte is a plain ASCII character, which random tensor
+  // bytes start with one time in ten.
+  if (!['pickle', 'zip', 'npy', 'torch-legacy', 'gzip', 'bz2', 'xz', 'lzma', 'lz4', 'joblib-zf'].includes(sn.kind)) return;
   const bytes = readZipMember(src, m, s.limits, STORAGE_SECOND_READ_BYTES);
   await s.alsoAs(() => scanContent(s, bytesSource(bytes), sniffSource(bytesSource(bytes)), depth + 1));
 }
