@@ -1,10 +1,10 @@
-import { createGunzip, createInflate } from 'node:zlib';
+import { createGunzip, createInflate, type Gunzip, type Inflate } from 'node:zlib';
 import { MvError, assertNever, type Limits } from '../../core/index.js';
 import { OutputCap } from './cap.js';
 import { ZF_HEADER_BYTES, parseZfLength, type CompressionKind } from './kinds.js';
 import { decodeLz4Frames } from './lz4.js';
 import { decodeBz2 } from './bz2.js';
-import { runCapped } from './stream.js';
+import { runCapped, type StreamDecoder } from './stream.js';
 
 /** Output chunk of the zlib streams (the 16 KiB default makes a 1 GB stream 65 536 events). */
 const ZLIB_CHUNK_BYTES = 1 << 20;
@@ -26,9 +26,9 @@ export async function decompress(kind: CompressionKind, bytes: Uint8Array, limit
   const cap = OutputCap.of(kind, limits);
   switch (kind) {
     case 'gzip':
-      return runCapped(createGunzip({ chunkSize: ZLIB_CHUNK_BYTES }), bytes, cap, corrupt(kind));
+      return runCapped(() => zlibDecoder(createGunzip({ chunkSize: ZLIB_CHUNK_BYTES })), bytes, cap, corrupt(kind));
     case 'zlib':
-      return runCapped(createInflate({ chunkSize: ZLIB_CHUNK_BYTES }), bytes, cap, corrupt(kind));
+      return runCapped(() => zlibDecoder(createInflate({ chunkSize: ZLIB_CHUNK_BYTES })), bytes, cap, corrupt(kind));
     case 'joblib-zf':
       return decodeZf(bytes, cap);
     case 'bz2':
@@ -43,6 +43,9 @@ export async function decompress(kind: CompressionKind, bytes: Uint8Array, limit
   }
 }
 
+/** node:zlib reports the compressed bytes it consumed in `bytesWritten` (trailing data excluded). */
+const zlibDecoder = (stream: Gunzip | Inflate): StreamDecoder => ({ stream, consumed: () => stream.bytesWritten });
+
 /** joblib `read_zfile`: header, an optional py2 space, then zlib; the output must match the declared length. */
 async function decodeZf(bytes: Uint8Array, cap: OutputCap): Promise<Uint8Array> {
   const declared = parseZfLength(bytes);
@@ -50,7 +53,8 @@ async function decodeZf(bytes: Uint8Array, cap: OutputCap): Promise<Uint8Array> 
   const start = bytes[ZF_HEADER_BYTES] === 0x20 ? ZF_HEADER_BYTES + 1 : ZF_HEADER_BYTES;
   const body = bytes.subarray(start);
   cap.check(declared, body.length);
-  const out = await runCapped(createInflate({ chunkSize: ZLIB_CHUNK_BYTES }), body, cap, corrupt('joblib-zf'));
+  // read_zfile calls zlib.decompress once: one stream, trailing bytes ignored.
+  const out = await runCapped(() => zlibDecoder(createInflate({ chunkSize: ZLIB_CHUNK_BYTES })), body, cap, corrupt('joblib-zf'), { single: true });
   if (out.length !== declared) throw new MvError('DECOMPRESS_FAILED', `ZF stream is ${out.length} bytes, header says ${declared}`, { offset: 2 });
   return out;
 }
@@ -58,11 +62,16 @@ async function decodeZf(bytes: Uint8Array, cap: OutputCap): Promise<Uint8Array> 
 /** xz / lzma-alone through liblzma (native addon, imported only when such a stream is met). */
 async function decodeLzma(kind: 'xz' | 'lzma', bytes: Uint8Array, cap: OutputCap): Promise<Uint8Array> {
   const lzma = (await import('lzma-native')).default;
-  const stream = kind === 'xz'
-    ? lzma.createStream('streamDecoder', { memlimit: MAX_LZMA_MEMORY_BYTES, flags: lzma.LZMA_CONCATENATED })
-    : lzma.createStream('aloneDecoder', { memlimit: MAX_LZMA_MEMORY_BYTES });
-  return runCapped(stream, bytes, cap, (e) =>
+  const open = (): StreamDecoder => {
+    const stream = kind === 'xz'
+      ? lzma.createStream('streamDecoder', { memlimit: MAX_LZMA_MEMORY_BYTES })
+      : lzma.createStream('aloneDecoder', { memlimit: MAX_LZMA_MEMORY_BYTES });
+    return { stream, consumed: () => stream.totalIn() };
+  };
+  // liblzma's xz stream decoder as lzma-native sets it up reads concatenated .xz streams itself (its
+  // totalIn then covers only part of the input), the .lzma alone decoder stops after one stream.
+  return runCapped(open, bytes, cap, (e) =>
     e.name === 'LZMA_MEMLIMIT_ERROR' || e.name === 'LZMA_MEM_ERROR'
       ? new MvError('LIMIT_EXCEEDED', `${kind} stream needs more than ${MAX_LZMA_MEMORY_BYTES} bytes of decoder memory`, { limit: 'lzmaDecoderMemory', actual: MAX_LZMA_MEMORY_BYTES + 1 }, { cause: e })
-      : corrupt(kind)(e));
+      : corrupt(kind)(e), { single: kind === 'xz' });
 }

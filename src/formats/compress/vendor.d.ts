@@ -14,8 +14,7 @@ declare module 'seek-bzip' {
 declare module 'lzma-native' {
   import type { Duplex } from 'node:stream';
   const lzma: {
-    createStream(coder: 'streamDecoder' | 'aloneDecoder', options: { memlimit?: number; flags?: number; synchronous?: boolean }): Duplex;
-    readonly LZMA_CONCATENATED: number;
+    createStream(coder: 'streamDecoder' | 'aloneDecoder', options: { memlimit?: number; flags?: number; synchronous?: boolean }): Duplex & { totalIn(): number };
   };
   export = lzma;
 }

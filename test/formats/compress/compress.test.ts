@@ -225,3 +225,42 @@ describe('bombs written by Python (zeros)', () => {
     }
   });
 });
+
+describe('concatenated streams are all decoded (as Python file readers do)', () => {
+  it.each([
+    ['two_streams.lzma', 'lzma'],
+    ['two_streams.xz', 'xz'],
+    ['two_streams.bz2', 'bz2'],
+    ['two_streams.z', 'zlib'],
+  ] as const)('%s', async (f, kind) => {
+    expect(new TextDecoder().decode(await decompress(kind, fixture(f), DEFAULT_LIMITS))).toBe('hello world');
+  });
+
+  it('garbage after a zlib stream → DECOMPRESS_FAILED', async () => {
+    const b = new Uint8Array([...deflateSync(new Uint8Array([1])), 1, 2, 3]);
+    expect((await thrownAsync(() => decompress('zlib', b, DEFAULT_LIMITS))).code).toBe('DECOMPRESS_FAILED');
+  });
+
+  it('garbage after an xz stream → DECOMPRESS_FAILED', async () => {
+    const b = fixture('two_streams.xz');
+    const e = await thrownAsync(() => decompress('xz', new Uint8Array([...b, 0xff, 0xff, 0xff, 0xff]), DEFAULT_LIMITS));
+    expect(e.code).toBe('DECOMPRESS_FAILED');
+  });
+
+  it('garbage after an lzma stream → DECOMPRESS_FAILED', async () => {
+    const b = fixture('two_streams.lzma');
+    const e = await thrownAsync(() => decompress('lzma', new Uint8Array([...b, 0xff, 0xff, 0xff]), DEFAULT_LIMITS));
+    expect(e.code).toBe('DECOMPRESS_FAILED');
+  });
+
+  it('ZF decodes one zlib stream and ignores what follows (zlib.decompress)', async () => {
+    const body = deflateSync(new Uint8Array([1, 2, 3]));
+    const b = new Uint8Array([...new TextEncoder().encode('ZF' + '0x3'.padEnd(19)), ...body, 9, 9, 9]);
+    expect(await decompress('joblib-zf', b, DEFAULT_LIMITS)).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  it('the caps apply across streams', async () => {
+    const e = await thrownAsync(() => decompress('lzma', fixture('two_streams.lzma'), withLimits({ maxDecompressedBytes: 8 })));
+    expect([e.code, e.at.limit]).toEqual(['LIMIT_EXCEEDED', 'maxDecompressedBytes']);
+  });
+});
