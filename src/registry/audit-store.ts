@@ -320,7 +320,8 @@ export class AuditStore {
         const r = { idx, data, hash };
         rows++;
         const pos = range.size;
-        if (r.idx !== pos) report({ kind: 'leaf-missing', index: pos, message: `entries ${pos}..${r.idx - 1} are missing (next row is ${r.idx})` });
+        if (r.idx > pos) report({ kind: 'leaf-missing', index: pos, message: `entries ${pos}..${r.idx - 1} are missing (next row is ${r.idx})` });
+        else if (r.idx < pos) report({ kind: 'leaf-seq', index: r.idx, message: `row ${r.idx} is outside the log's index range` });
         const h = hashLeaf(data);
         if (!digestEqual(h, r.hash)) report({ kind: 'leaf-hash', index: r.idx, message: `stored leaf hash of entry ${r.idx} does not match its data` });
         try {

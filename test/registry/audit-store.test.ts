@@ -208,6 +208,12 @@ describe('AuditStore.verifyAll catches tampering via raw SQL', () => {
     expect(kinds()).toEqual(['unsigned-tail']); // leaf 12 completes no subtree
   });
 
+  it('inserted row before the first', () => {
+    o.db.prepare('INSERT INTO audit_leaves SELECT -1, data, hash FROM audit_leaves WHERE idx = 0').run();
+    expect(kinds()).toContain('leaf-seq');
+    expect(kinds()).toContain('checkpoint-root');
+  });
+
   it('swapped rows', () => {
     o.db.exec('UPDATE audit_leaves SET idx = -1 WHERE idx = 3; UPDATE audit_leaves SET idx = 3 WHERE idx = 7; UPDATE audit_leaves SET idx = 7 WHERE idx = -1;');
     expect(kinds()).toEqual(['checkpoint-root', 'leaf-seq', 'node-mismatch']);
