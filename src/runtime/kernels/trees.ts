@@ -28,7 +28,7 @@ const hasBit = (words: Uint32Array, off: number, nWords: number, c: number): boo
 };
 
 /** sklearn DecisionTree `_apply_dense`: x already float32-rounded; NaN → missing_go_to_left. */
-function leafSklearn(s: Soa, x: Float64Array, xo: number, n: number): number {
+function leafSklearn(s: Soa, x: Float64Array | Float32Array, xo: number, n: number): number {
   const { feature, thr, left, right, missLeft } = s;
   while (left[n] !== -1) {
     const v = x[xo + feature[n]!]!;
@@ -40,7 +40,7 @@ function leafSklearn(s: Soa, x: Float64Array, xo: number, n: number): number {
 }
 
 /** sklearn HGB `_predict_one_from_raw_data`: f64 `<=`; categorical bitsets with known categories. */
-function leafHgb(s: Soa, x: Float64Array, xo: number, n: number): number {
+function leafHgb(s: Soa, x: Float64Array | Float32Array, xo: number, n: number): number {
   const { feature, thr, left, right, missLeft, catSplit, catOff, catWords, known } = s;
   while (left[n] !== -1) {
     const v = x[xo + feature[n]!]!;
@@ -63,7 +63,7 @@ function leafHgb(s: Soa, x: Float64Array, xo: number, n: number): number {
 }
 
 /** XGBoost `predict_fn.h`: float32 x and threshold, strict `<`; listed categories go right. */
-function leafXgb(s: Soa, x: Float64Array, xo: number, n: number): number {
+function leafXgb(s: Soa, x: Float64Array | Float32Array, xo: number, n: number): number {
   const { feature, thr, left, right, missLeft, catSplit, catOff, catWords } = s;
   while (left[n] !== -1) {
     const v = x[xo + feature[n]!]!;
@@ -81,7 +81,7 @@ function leafXgb(s: Soa, x: Float64Array, xo: number, n: number): number {
 }
 
 /** LightGBM `tree.h` NumericalDecision / CategoricalDecision. */
-function leafLgbm(s: Soa, x: Float64Array, xo: number, n: number): number {
+function leafLgbm(s: Soa, x: Float64Array | Float32Array, xo: number, n: number): number {
   const { feature, thr, left, right, missLeft, missType, catSplit, catOff, catWords } = s;
   while (left[n] !== -1) {
     let v = x[xo + feature[n]!]!;
@@ -105,6 +105,202 @@ function leafLgbm(s: Soa, x: Float64Array, xo: number, n: number): number {
 
 const LEAF = { 'sklearn-tree': leafSklearn, 'sklearn-hgb': leafHgb, xgboost: leafXgb, lightgbm: leafLgbm } as const;
 
+/**
+ * Leaf of every row for one tree (tree-major order, as sklearn's `apply`: one tree's nodes stay in
+ * cache while all rows pass). One loop per split rule so each call site is monomorphic and inlined.
+ */
+type LeavesFn = (s: Soa, x: Float64Array | Float32Array, n: number, F: number, root: number, out: Int32Array) => void;
+function leavesSklearn(s: Soa, x: Float64Array | Float32Array, n: number, F: number, root: number, out: Int32Array): void {
+  const { feature, thr, left, right, missLeft } = s;
+  for (let i = 0, xo = 0; i < n; i++, xo += F) {
+    let nd = root;
+    while (left[nd] !== -1) {
+      const v = x[xo + feature[nd]!]!;
+      nd = v <= thr[nd]! ? left[nd]! : v !== v && missLeft[nd] ? left[nd]! : right[nd]!;
+    }
+    out[i] = nd;
+  }
+}
+function leavesXgb(s: Soa, x: Float64Array | Float32Array, n: number, F: number, root: number, out: Int32Array): void {
+  if (s.catSplit !== null) {
+    for (let i = 0; i < n; i++) out[i] = leafXgb(s, x, i * F, root);
+    return;
+  }
+  const { feature, thr, left, right, missLeft } = s;
+  for (let i = 0, xo = 0; i < n; i++, xo += F) {
+    let nd = root;
+    while (left[nd] !== -1) {
+      const v = x[xo + feature[nd]!]!;
+      nd = v < thr[nd]! ? left[nd]! : v !== v && missLeft[nd] ? left[nd]! : right[nd]!;
+    }
+    out[i] = nd;
+  }
+}
+function leavesHgb(s: Soa, x: Float64Array | Float32Array, n: number, F: number, root: number, out: Int32Array): void {
+  if (s.catSplit !== null) {
+    for (let i = 0; i < n; i++) out[i] = leafHgb(s, x, i * F, root);
+    return;
+  }
+  const { feature, thr, left, right, missLeft } = s;
+  for (let i = 0, xo = 0; i < n; i++, xo += F) {
+    let nd = root;
+    while (left[nd] !== -1) {
+      const v = x[xo + feature[nd]!]!;
+      nd = v <= thr[nd]! ? left[nd]! : v !== v && missLeft[nd] ? left[nd]! : right[nd]!;
+    }
+    out[i] = nd;
+  }
+}
+function leavesLgbm(s: Soa, x: Float64Array | Float32Array, n: number, F: number, root: number, out: Int32Array): void {
+  for (let i = 0; i < n; i++) out[i] = leafLgbm(s, x, i * F, root);
+}
+const LEAVES: Readonly<Record<TreeEnsembleOp['split'], LeavesFn>> = { 'sklearn-tree': leavesSklearn, 'sklearn-hgb': leavesHgb, xgboost: leavesXgb, lightgbm: leavesLgbm };
+
+/**
+ * A faster layout for numeric-only trees (no categorical splits, no LightGBM missing types): nodes
+ * renumbered breadth-first per tree so the two children of a node are adjacent, and leaves turned
+ * into self-loops (threshold NaN), so a row descends with the branch-free step
+ * `nd = child[nd] + goRight` exactly `depth` times. Four rows descend together to overlap their
+ * memory latency. Same decisions as the reference loops above (checked by test/runtime/trees-packed).
+ */
+interface Packed {
+  readonly feature: Int32Array;
+  readonly child: Int32Array;
+  readonly thr: Float64Array;
+  readonly nanRight: Uint8Array;
+  /** Original node id of a (renumbered) leaf. */
+  readonly leafOf: Int32Array;
+  readonly roots: Int32Array;
+  readonly depth: Int32Array;
+}
+
+function buildPacked(s: Soa, roots: Int32Array): Packed {
+  const N = s.left.length;
+  const feature = new Int32Array(N);
+  const child = new Int32Array(N);
+  const thr = new Float64Array(N);
+  const nanRight = new Uint8Array(N);
+  const leafOf = new Int32Array(N);
+  const proots = new Int32Array(roots.length);
+  const depth = new Int32Array(roots.length);
+  const queue = new Int32Array(N);
+  const level = new Int32Array(N);
+  let next = 0;
+  for (let t = 0; t < roots.length; t++) {
+    // breadth-first: queue[k] is the original id of new node k
+    let head = next;
+    proots[t] = next;
+    queue[next] = roots[t]!;
+    level[next] = 0;
+    next++;
+    let d = 0;
+    for (; head < next; head++) {
+      const o = queue[head]!;
+      if (level[head]! > d) d = level[head]!;
+      if (s.left[o] === -1) {
+        feature[head] = 0;
+        child[head] = head;
+        thr[head] = NaN;
+        leafOf[head] = o;
+        continue;
+      }
+      feature[head] = s.feature[o]!;
+      thr[head] = s.thr[o]!;
+      nanRight[head] = s.missLeft[o] ? 0 : 1;
+      child[head] = next;
+      queue[next] = s.left[o]!;
+      level[next] = level[head]! + 1;
+      queue[next + 1] = s.right[o]!;
+      level[next + 1] = level[head]! + 1;
+      next += 2;
+    }
+    depth[t] = d;
+  }
+  return { feature, child, thr, nanRight, leafOf, roots: proots, depth };
+}
+
+/** Packed descent for `<=` rules (sklearn trees, HGB): right iff x > threshold, NaN right iff nanRight. */
+function packedLe(p: Packed, x: Float64Array | Float32Array, n: number, F: number, t: number, out: Int32Array): void {
+  const { feature: f, child: c, thr: th, nanRight: nr, leafOf } = p;
+  const root = p.roots[t]!;
+  const D = p.depth[t]!;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o0 = i * F;
+    const o1 = o0 + F;
+    const o2 = o1 + F;
+    const o3 = o2 + F;
+    let a0 = root;
+    let a1 = root;
+    let a2 = root;
+    let a3 = root;
+    for (let d = 0; d < D; d++) {
+      const v0 = x[o0 + f[a0]!]!;
+      const v1 = x[o1 + f[a1]!]!;
+      const v2 = x[o2 + f[a2]!]!;
+      const v3 = x[o3 + f[a3]!]!;
+      a0 = c[a0]! + +(v0 > th[a0]!) + (+(v0 !== v0) & nr[a0]!);
+      a1 = c[a1]! + +(v1 > th[a1]!) + (+(v1 !== v1) & nr[a1]!);
+      a2 = c[a2]! + +(v2 > th[a2]!) + (+(v2 !== v2) & nr[a2]!);
+      a3 = c[a3]! + +(v3 > th[a3]!) + (+(v3 !== v3) & nr[a3]!);
+    }
+    out[i] = leafOf[a0]!;
+    out[i + 1] = leafOf[a1]!;
+    out[i + 2] = leafOf[a2]!;
+    out[i + 3] = leafOf[a3]!;
+  }
+  for (; i < n; i++) {
+    const o = i * F;
+    let a = root;
+    for (let d = 0; d < D; d++) {
+      const v = x[o + f[a]!]!;
+      a = c[a]! + +(v > th[a]!) + (+(v !== v) & nr[a]!);
+    }
+    out[i] = leafOf[a]!;
+  }
+}
+
+/** Packed descent for XGBoost's strict `<`: right iff x >= threshold. */
+function packedLt(p: Packed, x: Float64Array | Float32Array, n: number, F: number, t: number, out: Int32Array): void {
+  const { feature: f, child: c, thr: th, nanRight: nr, leafOf } = p;
+  const root = p.roots[t]!;
+  const D = p.depth[t]!;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o0 = i * F;
+    const o1 = o0 + F;
+    const o2 = o1 + F;
+    const o3 = o2 + F;
+    let a0 = root;
+    let a1 = root;
+    let a2 = root;
+    let a3 = root;
+    for (let d = 0; d < D; d++) {
+      const v0 = x[o0 + f[a0]!]!;
+      const v1 = x[o1 + f[a1]!]!;
+      const v2 = x[o2 + f[a2]!]!;
+      const v3 = x[o3 + f[a3]!]!;
+      a0 = c[a0]! + +(v0 >= th[a0]!) + (+(v0 !== v0) & nr[a0]!);
+      a1 = c[a1]! + +(v1 >= th[a1]!) + (+(v1 !== v1) & nr[a1]!);
+      a2 = c[a2]! + +(v2 >= th[a2]!) + (+(v2 !== v2) & nr[a2]!);
+      a3 = c[a3]! + +(v3 >= th[a3]!) + (+(v3 !== v3) & nr[a3]!);
+    }
+    out[i] = leafOf[a0]!;
+    out[i + 1] = leafOf[a1]!;
+    out[i + 2] = leafOf[a2]!;
+    out[i + 3] = leafOf[a3]!;
+  }
+  for (; i < n; i++) {
+    const o = i * F;
+    let a = root;
+    for (let d = 0; d < D; d++) {
+      const v = x[o + f[a]!]!;
+      a = c[a]! + +(v >= th[a]!) + (+(v !== v) & nr[a]!);
+    }
+    out[i] = leafOf[a]!;
+  }
+}
+
 /** Leaf vectors, normalised to sum 1 per node when `leaf_normalize` (sklearn tree predict_proba; 0 sums stay). */
 function leafValues(op: TreeEnsembleOp, t: Tensors): Float64Array {
   const v = f64(t, op.values);
@@ -119,6 +315,9 @@ function leafValues(op: TreeEnsembleOp, t: Tensors): Float64Array {
   }
   return out;
 }
+
+/** Rows per block: a block of features and leaf ids stays in cache while every tree passes over it. */
+const BLOCK_ROWS = 1024;
 
 const FINITE: Readonly<Record<TreeEnsembleOp['split'], FinitePolicy>> = {
   'sklearn-tree': 'finite',
@@ -144,7 +343,12 @@ function buildSoa(op: TreeEnsembleOp, t: Tensors): Soa {
   };
 }
 
-export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo): EstimatorKernel {
+export interface TreeKernelOptions {
+  /** Use the packed branch-free layout when the trees allow it (default true; false = reference loops). */
+  readonly packed?: boolean;
+}
+
+export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKernelOptions = {}): EstimatorKernel {
   const soa = buildSoa(op, t);
   const values = leafValues(op, t);
   const roots = i32(t, op.roots);
@@ -153,7 +357,10 @@ export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo): Es
   const lin = op.linear_offsets
     ? { off: i32(t, op.linear_offsets), feat: i32(t, op.linear_features!), coef: f64(t, op.linear_coeffs!), cst: f64(t, op.linear_const!) }
     : null;
-  const leafOf = LEAF[op.split];
+  const usePacked = soa.catSplit === null && op.split !== 'lightgbm' && opts.packed !== false;
+  const packed = usePacked ? buildPacked(soa, roots) : null;
+  const packedFn = op.split === 'xgboost' ? packedLt : packedLe;
+  const leavesRef = LEAVES[op.split];
   const V = op.value_width;
   const K = op.n_outputs;
   const F = op.n_features;
@@ -166,53 +373,77 @@ export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo): Es
   const divisor = op.aggregation === 'mean' ? (op.divisor ?? T) : 1;
 
   /** raw scores n × K. */
+  /** raw scores n × K, tree-major over blocks of rows. */
   function raw(f: Frame): Float64Array {
     const n = f.rows;
-    const x = f.data;
     const out = new Float64Array(n * K);
-    const row = new Float64Array(F);
     for (let i = 0; i < n; i++) {
-      let src = x;
-      let xo = i * F;
-      if (castRow) {
-        for (let j = 0; j < F; j++) {
-          const v = x[xo + j]!;
-          row[j] = missingValue !== undefined && v === missingValue ? NaN : Math.fround(v);
+      for (let k = 0; k < K; k++) out[i * K + k] = f32acc ? Math.fround(op.base[k]!) : op.base[k]!;
+    }
+    const leaves = new Int32Array(Math.min(n, BLOCK_ROWS));
+    const block32 = castRow ? new Float32Array(Math.min(n, BLOCK_ROWS) * F) : null;
+    for (let b0 = 0; b0 < n; b0 += BLOCK_ROWS) {
+      const bn = Math.min(BLOCK_ROWS, n - b0);
+      let xb: Float64Array | Float32Array;
+      if (block32 !== null) {
+        // sklearn trees and XGBoost compare float32 features (the store rounds to nearest f32)
+        const src = f.data;
+        for (let q = 0, o = b0 * F; q < bn * F; q++, o++) {
+          const v = src[o]!;
+          block32[q] = missingValue !== undefined && v === missingValue ? NaN : v;
         }
-        src = row;
-        xo = 0;
-      }
-      const oo = i * K;
-      if (f32acc) for (let k = 0; k < K; k++) out[oo + k] = Math.fround(op.base[k]!);
-      else for (let k = 0; k < K; k++) out[oo + k] = op.base[k]!;
+        xb = block32;
+      } else xb = f.data.subarray(b0 * F, (b0 + bn) * F);
       for (let tr = 0; tr < T; tr++) {
-        const leaf = leafOf(soa, src, xo, roots[tr]!);
-        const go = oo + groups[tr]! * V;
+        if (packed !== null) packedFn(packed, xb, bn, F, tr, leaves);
+        else leavesRef(soa, xb, bn, F, roots[tr]!, leaves);
+        const g = groups[tr]! * V;
+        const w = weights !== null ? weights[tr]! : 1;
         if (lin !== null) {
-          let v = lin.cst[leaf]!;
-          for (let q = lin.off[leaf]!; q < lin.off[leaf + 1]!; q++) {
-            const fv = src[xo + lin.feat[q]!]!;
-            if (fv !== fv) {
-              v = values[leaf]!;
-              break;
+          for (let i = 0; i < bn; i++) {
+            const leaf = leaves[i]!;
+            let v = lin.cst[leaf]!;
+            const xo = i * F;
+            for (let q = lin.off[leaf]!; q < lin.off[leaf + 1]!; q++) {
+              const fv = xb[xo + lin.feat[q]!]!;
+              if (fv !== fv) {
+                v = values[leaf]!;
+                break;
+              }
+              v += fv * lin.coef[q]!;
             }
-            v += fv * lin.coef[q]!;
+            const o = (b0 + i) * K + g;
+            out[o] = out[o]! + (weights !== null ? w * v : v);
           }
-          out[go] = out[go]! + (weights !== null ? weights[tr]! * v : v);
           continue;
         }
-        const vo = leaf * V;
         if (f32acc) {
-          for (let c = 0; c < V; c++) out[go + c] = Math.fround(out[go + c]! + (weights !== null ? Math.fround(weights[tr]! * values[vo + c]!) : values[vo + c]!));
+          for (let i = 0; i < bn; i++) {
+            const vo = leaves[i]! * V;
+            const o = (b0 + i) * K + g;
+            for (let c = 0; c < V; c++) out[o + c] = Math.fround(out[o + c]! + (weights !== null ? Math.fround(w * values[vo + c]!) : values[vo + c]!));
+          }
         } else if (weights !== null) {
-          const w = weights[tr]!;
-          for (let c = 0; c < V; c++) out[go + c] = out[go + c]! + w * values[vo + c]!;
+          for (let i = 0; i < bn; i++) {
+            const vo = leaves[i]! * V;
+            const o = (b0 + i) * K + g;
+            for (let c = 0; c < V; c++) out[o + c] = out[o + c]! + w * values[vo + c]!;
+          }
+        } else if (V === 1) {
+          for (let i = 0; i < bn; i++) {
+            const o = (b0 + i) * K + g;
+            out[o] = out[o]! + values[leaves[i]!]!;
+          }
         } else {
-          for (let c = 0; c < V; c++) out[go + c] = out[go + c]! + values[vo + c]!;
+          for (let i = 0; i < bn; i++) {
+            const vo = leaves[i]! * V;
+            const o = (b0 + i) * K + g;
+            for (let c = 0; c < V; c++) out[o + c] = out[o + c]! + values[vo + c]!;
+          }
         }
       }
-      if (divisor !== 1) for (let k = 0; k < K; k++) out[oo + k] = out[oo + k]! / divisor;
     }
+    if (divisor !== 1) for (let q = 0; q < out.length; q++) out[q] = out[q]! / divisor;
     return out;
   }
 

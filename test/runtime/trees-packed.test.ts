@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TensorBuilder, type TreeEnsembleOp } from '../../src/runtime/index.js';
+import { compileTrees } from '../../src/runtime/kernels/trees.js';
+import { validateGraph } from '../../src/runtime/validate.js';
+import { flatTrees, type TreeSpec } from './helpers.js';
+
+/** A random tree in the helpers' local-index format (DFS order, like sklearn). */
+const treeArb = (F: number, maxDepth: number): fc.Arbitrary<TreeSpec> =>
+  fc.array(fc.tuple(fc.nat(F - 1), fc.double({ min: -2, max: 2, noNaN: true }), fc.boolean(), fc.double({ min: -1, max: 1, noNaN: true }), fc.boolean()), { minLength: 40, maxLength: 40 }).map((draws) => {
+    const nodes: TreeSpec = [];
+    let k = 0;
+    const grow = (depth: number): number => {
+      const id = nodes.length;
+      const [f, t, split, leaf, ml] = draws[k++ % draws.length]!;
+      if (depth >= maxDepth || !split || k > 30) {
+        nodes.push({ leaf: [leaf] });
+        return id;
+      }
+      nodes.push({ f, t, l: 0, r: 0, ml: ml ? 1 : 0 });
+      const l = grow(depth + 1);
+      const r = grow(depth + 1);
+      nodes[id] = { f, t, l, r, ml: ml ? 1 : 0 };
+      return id;
+    };
+    grow(0);
+    return nodes;
+  });
+
+describe('packed tree layout decides exactly like the reference loops', () => {
+  for (const split of ['sklearn-tree', 'sklearn-hgb', 'xgboost'] as const) {
+    it(split, () => {
+      const F = 3;
+      fc.assert(
+        fc.property(fc.array(treeArb(F, 6), { minLength: 1, maxLength: 5 }), fc.array(fc.oneof(fc.double({ min: -3, max: 3 }), fc.constant(NaN), fc.constantFrom(0, 0.5, -0.5, 1e-40)), { minLength: 3 * 9, maxLength: 3 * 9 }), (trees, xs) => {
+          const tb = new TensorBuilder();
+          const { extra: _e, n_nodes, n_trees, ...refs } = flatTrees(tb, trees, 1);
+          const op: TreeEnsembleOp = {
+            kind: 'tree-ensemble', split, n_features: F, n_trees, n_nodes, value_width: 1, n_outputs: 1, aggregation: 'sum', base: [0], leaf_normalize: false,
+            activation: { kind: 'identity' }, decision: false, ...refs, groups: tb.add('g', 'I32', [n_trees], new Array(n_trees).fill(0)),
+          };
+          validateGraph({ version: 1, input: { n_features: F, named: false, features: [0, 1, 2].map((j) => ({ name: `f${j}`, type: 'number' as const, missing: true })) }, output: { kind: 'regressor', n_outputs: 1, methods: ['predict'] }, graph: op, provenance: { source_sha256: 'a'.repeat(64), source_format: 't', library: { name: 't', version: '0' }, converter: { name: 'm', version: '0' }, created: 'x' } }, tb.tensors);
+          const frame = { rows: 9, cols: F, data: Float64Array.from(xs) };
+          const head = { classifier: false, nClasses: 0 };
+          const a = compileTrees(op, tb.tensors, head, { packed: true }).run(frame, 'predict').data;
+          const b = compileTrees(op, tb.tensors, head, { packed: false }).run(frame, 'predict').data;
+          expect(Array.from(a)).toEqual(Array.from(b));
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
+});
