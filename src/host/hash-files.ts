@@ -135,6 +135,8 @@ export async function hashRanges(ranges: readonly HashRange[], opts: HashOptions
           }
         });
       }
+      // Two jobs in flight per worker (see hash-worker.ts).
+      for (const w of pool) dispatch(w);
       for (const w of pool) dispatch(w);
     });
   } finally {
