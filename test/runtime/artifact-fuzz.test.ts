@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, it } from 'vitest';
+import { MvError } from '../../src/core/index.js';
+import { parseSafetensors, writeSafetensors } from '../../src/formats/safetensors/index.js';
+import { xgboostToDescription } from '../../src/convert/xgboost.js';
+import { parseXgboostModel } from '../../src/formats/xgboost/index.js';
+import { encodeArtifact, loadModel, predict } from '../../src/runtime/index.js';
+import { PROV } from './helpers.js';
+
+const xgb = (() => {
+  const { description, tensors } = xgboostToDescription(parseXgboostModel(new Uint8Array(readFileSync(new URL('../fixtures/xgboost/multi_softprob.json', import.meta.url)))));
+  return encodeArtifact(description, tensors, PROV);
+})();
+
+function tryAll(b: Uint8Array): void {
+  try {
+    const m = loadModel(b);
+    for (const method of m.methods) predict(m, [[0.5, NaN, -1, 2]], { method });
+  } catch (e) {
+    if (!(e instanceof MvError)) throw e;
+  }
+}
+
+describe('artifact fuzzing: only MvError, never a crash or a hang', () => {
+  it('random byte mutations of a valid artifact', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(xgb.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (muts) => {
+        const b = xgb.slice();
+        for (const [i, v] of muts) b[i] = v;
+        tryAll(b);
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('mutated descriptions (numbers and indices in the JSON) with valid safetensors framing', () => {
+    const f = parseSafetensors(xgb);
+    const model = f.metadata!.model!;
+    const tensors = new Map(f.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: f.read(t.name) }]));
+    const numbers = [...model.matchAll(/-?\d+(\.\d+)?/g)].map((m) => m.index!);
+    fc.assert(
+      fc.property(fc.nat(numbers.length - 1), fc.constantFrom('0', '-1', '1', '2', '99999999', '1e308', '0.5', '[]', 'null', '"x"'), (k, rep) => {
+        const at = numbers[k]!;
+        const len = /^-?\d+(\.\d+)?/.exec(model.slice(at))![0].length;
+        const md = { format: 'modelvault/1', model: model.slice(0, at) + rep + model.slice(at + len) };
+        tryAll(writeSafetensors(tensors, md));
+      }),
+      { numRuns: 400 },
+    );
+  });
+  it('mutated tensor contents (child indices, features, groups) are caught by validation', () => {
+    const f = parseSafetensors(xgb);
+    const model = f.metadata!.model!;
+    fc.assert(
+      fc.property(fc.constantFrom('xgb.left', 'xgb.right', 'xgb.feature', 'xgb.groups', 'xgb.roots'), fc.nat(200), fc.integer({ min: -5, max: 100000 }), (name, idx, v) => {
+        const tensors = new Map(f.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: f.read(t.name).slice() }]));
+        const t = tensors.get(name)!;
+        const view = new Int32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / 4);
+        view[idx % view.length] = v;
+        tryAll(writeSafetensors(tensors, { format: 'modelvault/1', model }));
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
