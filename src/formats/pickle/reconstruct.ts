@@ -1,6 +1,6 @@
 import { indexUnique } from '../../core/index.js';
 import type { PyDict, PyGlobal, PyObject, PySet, PyValue } from './types.js';
-import { dtypeFromTypestr, fromBuffer, invalid, latin1Encode, npScalar, payloadBytes, reconstructArray } from './numpy.js';
+import { dtypeFromTypestr, fromBuffer, invalid, latin1Encode, npScalar, reconstructArray } from './numpy.js';
 import { rebuildParameter, rebuildTensor } from './torch.js';
 import { dictSet, newDict, setAdd } from './values.js';
 
@@ -176,4 +176,3 @@ export function nativeFor(g: PyGlobal): NativeInfo | undefined {
   return BY_MODULE.get(g.module)?.get(g.name);
 }
 
-export { payloadBytes };

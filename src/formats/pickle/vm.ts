@@ -109,7 +109,10 @@ export class Vm {
     const p = this.pos;
     const lim = this.frameEnd >= 0 ? this.frameEnd : this.len;
     if (n > lim - p) {
-      if (n > this.len - p) throw fail('PICKLE_TRUNCATED', `opcode argument needs ${n} bytes, ${this.len - p} left`, at);
+      if (n > this.len - p) {
+        const where = this.truncatedFrameAt >= 0 ? this.truncatedFrameAt : at;
+        throw fail('PICKLE_TRUNCATED', `opcode argument needs ${n} bytes, ${this.len - p} left`, where);
+      }
       throw fail('PICKLE_FRAME_VIOLATION', `opcode argument of ${n} bytes crosses the frame end at ${this.frameEnd}`, at);
     }
     this.pos = p + n;
@@ -120,7 +123,7 @@ export class Vm {
   line(at: number): number {
     const lim = this.frameEnd >= 0 ? this.frameEnd : this.len;
     const nl = this.b.indexOf(10, this.pos);
-    if (nl < 0) throw fail('PICKLE_TRUNCATED', 'text argument has no terminating newline', at);
+    if (nl < 0) throw fail('PICKLE_TRUNCATED', 'text argument has no terminating newline', this.truncatedFrameAt >= 0 ? this.truncatedFrameAt : at);
     if (nl >= lim) throw fail('PICKLE_FRAME_VIOLATION', `text argument crosses the frame end at ${this.frameEnd}`, at);
     this.pos = nl + 1;
     return nl;

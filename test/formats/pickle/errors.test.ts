@@ -123,6 +123,9 @@ describe('events observed before a break are kept', () => {
     expect(r.error?.code).toBe('PICKLE_TRUNCATED');
     expect(r.error?.at.offset).toBe(2);
     expect(r.events.map((e) => e.kind)).toEqual(['global']);
+    const cut = parsePickle(full.subarray(0, full.length - 6)); // inside the last argument
+    expect(cut.error?.at).toMatchObject({ offset: 2 });
+    expect(cut.events.map((e) => e.kind)).toEqual(['global']);
   });
 
   it('NEWOBJ with a list of arguments is recorded as a call before it fails (pickle.py would run it)', () => {
