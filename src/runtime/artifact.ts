@@ -17,8 +17,11 @@ export interface Artifact {
 /** The part of the description a converter builds; `version` and `provenance` are added by {@link encodeArtifact}. */
 export type ModelDescription = Omit<ModelIR, 'version' | 'provenance'>;
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-const validateSchema = ajv.compile(schema);
+// Compiled on first use: compiling the schema costs ~100 ms, which commands that never load a model
+// (scan, sign, …) must not pay at start-up.
+let validateSchema: ReturnType<Ajv['compile']> | undefined;
+const schemaValidator = (): ReturnType<Ajv['compile']> =>
+  (validateSchema ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema));
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -31,7 +34,8 @@ function schemaError(errors: readonly ErrorObject[] | null | undefined): MvError
 
 /** Checks a model description against the versioned JSON Schema (src/runtime/schema/model-v1.json). */
 export function assertModelIR(v: unknown): asserts v is ModelIR {
-  if (!validateSchema(v)) throw schemaError(validateSchema.errors);
+  const validate = schemaValidator();
+  if (!validate(v)) throw schemaError(validate.errors);
 }
 
 /** Collects every tensor reference of a graph with its JSON path. */
