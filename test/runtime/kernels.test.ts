@@ -97,6 +97,7 @@ describe('tree-ensemble split semantics', () => {
     expect(preds(m2, [0.5])).toEqual([1]);
     expect(code(() => preds(m2, [NaN]))).toBe('INPUT_INVALID');
     expect(code(() => preds(m2, [Infinity]))).toBe('INPUT_INVALID');
+    expect(code(() => preds(m2, [1e39]))).toBe('INPUT_INVALID'); // float32 overflow, as sklearn's check after the cast
   });
   it('xgboost: float32 strict <, NaN to the default direction', () => {
     const m = treeModel('xgboost', [stump(0.1, 1)]);

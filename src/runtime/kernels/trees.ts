@@ -1,3 +1,4 @@
+import { MvError } from '../../core/index.js';
 import type { Method, TreeEnsembleOp } from '../ir.js';
 import { activateElementwise, activateProba } from './activation.js';
 import { f64, i32, indicesOut, u32, u8, unsupported, type EstimatorKernel, type HeadInfo, type Tensors } from './common.js';
@@ -371,6 +372,7 @@ export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opt
   // sklearn trees without missing-value support (≤ 1.2 or trained without NaN) reject NaN at predict.
   const finite: FinitePolicy = op.split === 'sklearn-tree' && op.missing_left ? 'allow-nan' : FINITE[op.split];
   const divisor = op.aggregation === 'mean' ? (op.divisor ?? T) : 1;
+  const rejectF32Overflow = op.split === 'sklearn-tree' || op.split === 'xgboost';
 
   /** raw scores n × K. */
   /** raw scores n × K, tree-major over blocks of rows. */
@@ -391,6 +393,10 @@ export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opt
         for (let q = 0, o = b0 * F; q < bn * F; q++, o++) {
           const v = src[o]!;
           block32[q] = missingValue !== undefined && v === missingValue ? NaN : v;
+          // sklearn casts to float32 before its finiteness check: |x| > 3.4e38 becomes inf and is refused
+          if (rejectF32Overflow && block32[q]! - block32[q]! !== 0 && v === v) {
+            throw new MvError('INPUT_INVALID', `row ${b0 + Math.floor(q / F)}, column ${q % F}: ${v} is too large for float32`, { path: ['input', b0 + Math.floor(q / F), q % F] });
+          }
         }
         xb = block32;
       } else xb = f.data.subarray(b0 * F, (b0 + bn) * F);
