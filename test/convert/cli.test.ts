@@ -125,6 +125,16 @@ describe('modelvault inspect', { timeout: 30_000 }, () => {
     expect(o2.stdout.join('\n')).toMatch(/plain safetensors/);
   });
 
+  it('describes XGBoost and LightGBM model files as convertible', async () => {
+    for (const f of ['xgboost/binary_logistic.ubj', 'lightgbm/binary.model.txt']) {
+      const o = capture();
+      expect(await main(['node', 'modelvault', 'inspect', FIX + f, '--format', 'json'], o)).toBe(0);
+      const r = JSON.parse(o.stdout.join('\n'));
+      expect(r.conversion.supported, f).toBe(true);
+      expect(r.conversion.output.kind).toBe('classifier');
+    }
+  });
+
   it('says when a file is blocked and not convertible', async () => {
     const o = capture();
     expect(await main(['node', 'modelvault', 'inspect', SCAN + 'malicious/torch/zip_payload_data_pkl.pt', '--format', 'json'], o)).toBe(0);

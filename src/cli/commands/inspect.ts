@@ -71,6 +71,16 @@ async function inspectBytes(path: string, bytes: Uint8Array): Promise<Inspection
       return { ...base, what: 'PyTorch checkpoint', scan: await scan(), conversion: { supported: false, error: errorOf(e) } };
     }
   }
+  if (opened.kind === 'other' && ['xgboost-json', 'xgboost-ubj', 'lightgbm'].includes(opened.sniffed)) {
+    const what = opened.sniffed === 'lightgbm' ? 'LightGBM text model' : `XGBoost ${opened.sniffed === 'xgboost-ubj' ? 'UBJSON' : 'JSON'} model`;
+    try {
+      const c = await cv.convertFile(bytes, { sourceSha256: '0'.repeat(64), created: new Date(0).toISOString(), parity: false });
+      if (c.kind !== 'model') throw new MvError('INTERNAL', 'unexpected tensor conversion');
+      return { ...base, what, conversion: { supported: true, library: c.report.library, input: c.ir.input, output: c.ir.output, notes: c.report.notes } };
+    } catch (e) {
+      return { ...base, what, conversion: { supported: false, error: errorOf(e) } };
+    }
+  }
   if (opened.kind === 'other') {
     const what: Record<string, string> = {
       'xgboost-json': 'XGBoost JSON model', 'xgboost-ubj': 'XGBoost UBJSON model', lightgbm: 'LightGBM text model',
