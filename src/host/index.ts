@@ -15,6 +15,7 @@ export {
   hashModel,
   signModel,
   verifyModel,
+  assertModelVerified,
   defaultSignaturePath,
   defaultTrustedRoot,
   readTrustedRoot,

@@ -488,3 +488,13 @@ export async function loadTrustPolicy(path: string): Promise<ResolvedTrustPolicy
     ignoreUnsignedFiles: p.ignoreUnsignedFiles,
   };
 }
+
+/**
+ * `verifyModel`, then throws the failure as an MvError (SIG_* code and reason) unless the result is
+ * ok — the one-call gate for loaders: `await assertModelVerified(path, { trust: { kind: 'policy', policy } })`.
+ */
+export async function assertModelVerified(modelPath: string, opts: VerifyOptions): Promise<VerifyResult> {
+  const r = await verifyModel(modelPath, opts);
+  if (!r.ok) throw new MvError(r.code ?? 'SIG_INVALID', r.reason ?? 'the model does not verify', { path: [modelPath] });
+  return r;
+}

@@ -124,3 +124,43 @@ describe('statement and policy parser properties', () => {
     fc.assert(fc.property(fc.oneof(fc.jsonValue({ maxDepth: 3 }), structural(base)), (v) => onlyMvError(() => parseTrustPolicy(v))), { numRuns: 300 });
   });
 });
+
+describe('ordering and manifest properties', () => {
+  const cps = (s: string) => Array.from(s, (c) => c.codePointAt(0)!);
+  const lex = (a: number[], b: number[]) => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+    return a.length - b.length;
+  };
+  it('cmpCodePoints agrees with code-point arrays; cmpPosixPath with component lists', async () => {
+    const { cmpCodePoints, cmpPosixPath } = await import('../../src/integrity/index.js');
+    const str = fc.string({ unit: 'grapheme', maxLength: 8 });
+    fc.assert(
+      fc.property(str, str, (a, b) => {
+        expect(Math.sign(cmpCodePoints(a, b))).toBe(Math.sign(lex(cps(a), cps(b))));
+        const A = a.split('/').map(cps);
+        const B = b.split('/').map(cps);
+        let want = 0;
+        for (let i = 0; i < Math.min(A.length, B.length) && want === 0; i++) want = lex(A[i]!, B[i]!);
+        if (want === 0) want = A.length - B.length;
+        expect(Math.sign(cmpPosixPath(a, b))).toBe(Math.sign(want));
+        expect(Math.sign(cmpPosixPath(b, a)) + Math.sign(want)).toBe(0);
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('parseStatement(serializeStatement(buildStatement(m))) keeps every resource', async () => {
+    const { buildManifest, buildStatement, serializeStatement, parseStatement, assertStatementConsistent } = await import('../../src/integrity/index.js');
+    const comp = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }).filter((c) => c !== '.' && c !== '..' && !/[/\\\u0000-\u001f\u007f]/.test(c));
+    const name = fc.array(comp, { minLength: 1, maxLength: 3 }).map((cs) => cs.join('/')).filter((n) => !/^[A-Za-z]:/.test(n));
+    const hex = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(name, hex), { selector: (t) => t[0], maxLength: 20 }), (rows) => {
+        const m = buildManifest(rows.map(([path, digest]) => ({ path, digest })), { method: 'files', hashType: 'sha256', allowSymlinks: false, ignorePaths: [] });
+        const st = parseStatement(serializeStatement(buildStatement('m', m)));
+        expect(st.resources).toEqual(m.resources);
+        assertStatementConsistent(st);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

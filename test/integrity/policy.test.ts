@@ -72,3 +72,14 @@ describe('trust policy', () => {
     expect(await verifyModel(dir, { trust: { kind: 'policy', policy: strict } })).toMatchObject({ ok: true, signed: true });
   });
 });
+
+describe('assertModelVerified', () => {
+  it('throws the SIG_* code of a failed verification', async () => {
+    const { assertModelVerified } = await import('../../src/host/model-signing.js');
+    const trust = { kind: 'key', publicKey: (await import('node:fs')).readFileSync(join(DIR, 'vectors/keys/p256.pub'), 'utf8') } as const;
+    await expect(assertModelVerified(join(DIR, 'vectors/model'), { signature: join(DIR, 'vectors/py-key-p256.sig'), trust })).resolves.toMatchObject({ ok: true });
+    await expect(assertModelVerified(join(DIR, 'extra/models/model-extra'), { signature: join(DIR, 'vectors/py-key-p256.sig'), trust })).rejects.toMatchObject({
+      code: 'SIG_MODEL_MISMATCH',
+    });
+  });
+});
