@@ -110,7 +110,7 @@ describe('scikit-learn layouts of other versions', () => {
     expect(model.ir.input.features.every((f) => f.missing)).toBe(true);
     // NaN follows missing_go_to_left = 1: the same leaf as a value below every threshold.
     const nan = predict(model, [[NaN, 0.5, NaN, 0.1]], { method: 'predict_proba' });
-    const low = predict(model, [[-1e300, 0.5, -1e300, 0.1]], { method: 'predict_proba' });
+    const low = predict(model, [[-1e30, 0.5, -1e30, 0.1]], { method: 'predict_proba' });
     expect(Array.from(nan.data as Float64Array)).toEqual(Array.from(low.data as Float64Array));
   });
 
@@ -120,7 +120,7 @@ describe('scikit-learn layouts of other versions', () => {
     set(tree, 'nodes', tree13(get(tree, 'nodes') as NdArray, () => 0));
     const model = toModel(value);
     const nan = predict(model, [[NaN, NaN, NaN, NaN]]);
-    const high = predict(model, [[1e300, 1e300, 1e300, 1e300]]);
+    const high = predict(model, [[1e30, 1e30, 1e30, 1e30]]);
     expect(Array.from(nan.data as Float64Array)).toEqual(Array.from(high.data as Float64Array));
   });
 
@@ -219,4 +219,47 @@ describe('scikit-learn layouts of other versions', () => {
     rename(value, 'var_', 'sigma_');
     expectSame(e, toModel(value));
   });
+
+  it('HGB ≤ 0.23: `threshold` instead of `num_threshold`, no categorical fields', async () => {
+    const { e, value } = await fixture('hgb_regressor');
+    for (const it of (get(value, '_predictors') as { items: PyValue[] }).items) {
+      for (const p of (it as { items: PyValue[] }).items) {
+        const nodes = get(p, 'nodes') as NdArray;
+        let off = 0;
+        const fields = nodes.dtype.fields!.filter((f) => !['is_categorical', 'bitset_idx'].includes(f.name)).map((f) => {
+          const r = { name: f.name, dtype: f.dtype, offset: off };
+          off += f.dtype.itemsize;
+          return r;
+        });
+        const re = relayout(nodes, fields, off);
+        const renamed = { ...re, dtype: { ...re.dtype, fields: re.dtype.fields!.map((f) => (f.name === 'num_threshold' ? { ...f, name: 'threshold' } : f)) } };
+        set(p, 'nodes', renamed);
+      }
+    }
+    expectSame(e, toModel(value));
+  });
+
+  it('Tree from a 32-bit build: intp fields as <i4, capacity larger than node_count', async () => {
+    const { e, value } = await fixture('decision_tree_classifier_str');
+    const tree = get(value, 'tree_');
+    const nodes = get(tree, 'nodes') as NdArray;
+    const i4 = dt('i', 4);
+    const f8 = dt('f', 8);
+    const re = relayout(nodes, [
+      { name: 'left_child', dtype: i4, offset: 0 }, { name: 'right_child', dtype: i4, offset: 4 }, { name: 'feature', dtype: i4, offset: 8 },
+      { name: 'threshold', dtype: f8, offset: 12 }, { name: 'impurity', dtype: f8, offset: 20 }, { name: 'n_node_samples', dtype: i4, offset: 28 },
+      { name: 'weighted_n_node_samples', dtype: f8, offset: 32 },
+    ], 40);
+    // two junk records past node_count (capacity > node_count) must never be read
+    const n = nodes.shape[0]!;
+    const data = new Uint8Array((n + 2) * 40).fill(0xab);
+    data.set(re.data!);
+    set(tree, 'nodes', { ...re, shape: [n + 2], data });
+    const values = get(tree, 'values') as NdArray;
+    const vd = new Uint8Array(values.data!.length + 2 * values.dtype.itemsize * values.shape[1]! * values.shape[2]!);
+    vd.set(values.data!);
+    set(tree, 'values', { ...values, shape: [values.shape[0]! + 2, values.shape[1]!, values.shape[2]!], data: vd });
+    expectSame(e, toModel(value));
+  });
 });
+
