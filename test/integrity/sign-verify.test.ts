@@ -231,6 +231,19 @@ describe('shards', () => {
   });
 });
 
+describe('blake2b content hash', () => {
+  it('sign and verify with hash_type blake2b (accepted on verify, as the reference API)', async () => {
+    const dir = makeModel();
+    const { privatePem, publicPem } = generateSigningKey('p256');
+    const sig = join(tmp, 'blake.sig');
+    await signModel(dir, { privateKey: privatePem, signaturePath: sig, hashType: 'blake2b', workers: 2 });
+    const st = parseStatement(parseBundle(readFileSync(sig)).payload);
+    expect(st.resources[0]).toMatchObject({ algorithm: 'blake2b' });
+    expect(st.resources[0]!.digest).toHaveLength(128);
+    expect((await verifyModel(dir, { signature: sig, trust: { kind: 'key', publicKey: publicPem } })).ok).toBe(true);
+  });
+});
+
 describe('model tree rules', () => {
   it('symlinks: refused by default, allowed inside the model, never leaving it', async () => {
     const dir = makeModel();
