@@ -1,5 +1,10 @@
-import * as hdf5 from 'jsfive';
+import { createRequire } from 'node:module';
 import { MvError, startsWith } from '../../core/index.js';
+
+type Jsfive = typeof import('jsfive');
+let jsfive: Jsfive | undefined;
+/** jsfive (a 6 000-line bundle) is loaded on first use, synchronously, so `scan` start-up stays light. */
+const loadJsfive = (): Jsfive => (jsfive ??= createRequire(import.meta.url)('jsfive') as Jsfive);
 
 /** HDF5 superblock signature (at offset 0 for files Keras writes). */
 export const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a] as const;
@@ -28,7 +33,7 @@ export function readKerasH5Config(bytes: Uint8Array): KerasH5Config {
     const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
       ? bytes.buffer
       : bytes.slice().buffer;
-    attrs = new hdf5.File(buffer, 'model.h5').attrs;
+    attrs = new (loadJsfive().File)(buffer, 'model.h5').attrs;
   } catch (e) {
     throw unsupported(`HDF5 file cannot be read: ${describe(e)}`, e);
   }
