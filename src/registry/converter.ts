@@ -5,10 +5,7 @@
  * (`Converter`) so the registry does not depend on which conversions exist yet.
  */
 import { DEFAULT_LIMITS, MvError, indexUnique } from '../core/index.js';
-import { convertGraph } from '../convert/index.js';
-import { COMPRESSION_KINDS, decompress, type CompressionKind } from '../formats/compress/index.js';
-import { parsePickle } from '../formats/pickle/index.js';
-import { encodeArtifact } from '../runtime/index.js';
+import { COMPRESSION_KINDS, type CompressionKind } from '../formats/compress/index.js';
 import type { JsonValue } from '../audit/index.js';
 
 export interface FormatRule {
@@ -74,6 +71,11 @@ export const defaultConverter: Converter = {
     if (input.bytes.length > MAX_CONVERT_BYTES) {
       throw new MvError('LIMIT_EXCEEDED', `legacy file is larger than ${MAX_CONVERT_BYTES} bytes`, { limit: 'maxConvertBytes', actual: input.bytes.length });
     }
+    // loaded on first conversion only (convert/ and runtime/ are large)
+    const { decompress } = await import('../formats/compress/index.js');
+    const { parsePickle } = await import('../formats/pickle/index.js');
+    const { convertGraph } = await import('../convert/index.js');
+    const { encodeArtifact } = await import('../runtime/index.js');
     const bytes = compressed ? await decompress(input.format as CompressionKind, input.bytes, DEFAULT_LIMITS) : input.bytes;
     const parsed = parsePickle(bytes, { profile: 'joblib' });
     if (parsed.error) throw parsed.error;

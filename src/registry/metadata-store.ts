@@ -121,6 +121,7 @@ export interface MetadataReader {
   listModels(opts?: { includeDeleted?: boolean }): Promise<ModelRecord[]>;
   getVersion(model: string, version: number): Promise<VersionRecord | undefined>;
   listVersions(model: string): Promise<VersionRecord[]>;
+  /** A live version whose artifact or uploaded source has this digest. */
   findVersionByDigest(model: string, digest: Digest): Promise<VersionRecord | undefined>;
   /** Digests of every stored blob still referenced by a non-deleted version (artifacts and quarantined originals). */
   referencedDigests(): Promise<{ blobs: Set<Digest>; quarantine: Set<Digest> }>;

@@ -10,8 +10,8 @@ import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path';
 import { encodeVkey, type JsonValue } from '../audit/index.js';
 import { MvError, isMvError } from '../core/index.js';
-import { loadTrustPolicy, openFileSource, verifyModel, type VerifyResult } from '../host/index.js';
-import { scanSource, type FileReport, type ScanOptions } from '../scan/index.js';
+import type { VerifyResult } from '../host/index.js';
+import type { FileReport, ScanOptions } from '../scan/index.js';
 import type { AuditEventInput, VerifyAllResult } from './audit-store.js';
 import { FsBlobStore, assertDigest, type BlobStore, type Digest } from './blob-store.js';
 import { FORMAT_RULE_BY_NAME, defaultConverter, type ConvertOutput, type Converter, MAX_CONVERT_BYTES } from './converter.js';
@@ -364,7 +364,13 @@ export class Registry {
       // 1. private copy: everything below reads our copy, never the caller's file (no TOCTOU).
       const src = await copyHashed(input.file, staged, 0o600);
       onDigest(src.digest);
+      // same uploaded bytes as a live version (conversion embeds a time, so compare the source too)
+      const same = await this.store.findVersionByDigest(name, src.digest);
+      if (same) return this.duplicateResult(same);
       // 2. scan
+      // scan/host/convert are loaded on first push only: list, show and pull never pay for them
+      const { openFileSource } = await import('../host/index.js');
+      const { scanSource } = await import('../scan/index.js');
       const opened = openFileSource(staged);
       let report: FileReport;
       try {
@@ -468,6 +474,7 @@ export class Registry {
       if (signature === undefined) return null;
       throw new MvError('SIG_KEY_MISMATCH', 'the registry has no trust policy (policy.json), so no signer can be trusted');
     }
+    const { loadTrustPolicy, verifyModel } = await import('../host/index.js');
     const policy = await loadTrustPolicy(this.layout.policy);
     if (signature === undefined && !policy.requireSignature) return null;
     if (signature === undefined) throw new MvError('SIG_UNSIGNED', 'the registry trust policy requires a signature (--signature SIG)');

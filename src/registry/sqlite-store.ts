@@ -227,7 +227,7 @@ export class SqliteMetadataStore implements MetadataStore, MetadataTx {
   }
 
   async findVersionByDigest(model: string, digest: Digest): Promise<VersionRecord | undefined> {
-    const r = this.q(`${VERSION_SELECT} WHERE m.name = ? AND v.digest = ? AND v.status != 'deleted' ORDER BY v.version LIMIT 1`).get(model, digest) as VersionRow | undefined;
+    const r = this.q(`${VERSION_SELECT} WHERE m.name = ? AND (v.digest = ? OR v.source_digest = ?) AND v.status != 'deleted' ORDER BY v.version LIMIT 1`).get(model, digest, digest) as VersionRow | undefined;
     return r && toVersion(r);
   }
 

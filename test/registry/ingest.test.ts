@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey, signModel } from '../../src/host/index.js';
@@ -87,5 +87,17 @@ describe('signatures against policy.json', () => {
     const rejects = (await reg.auditEntries('pub', { model: 'signed' })).filter((e) => e.event.action === 'version.reject');
     expect(rejects.length).toBe(4);
     expect((await reg.auditVerify('pub')).ok).toBe(true);
+  });
+});
+
+describe('duplicates', () => {
+  it('the same legacy bytes pushed twice are reported, not converted again', async () => {
+    const f = join(T.dir, 'tree3.joblib');
+    copyFileSync(SKLEARN, f);
+    rmSync(reg.layout.policy, { force: true }); // the previous test installed a policy that requires signatures
+    const a = await reg.push('pub', { file: f, name: 'tree-dup' });
+    const b = await reg.push('pub', { file: f, name: 'tree-dup' });
+    expect(b).toMatchObject({ created: false, version: a.version, digest: a.digest });
+    expect((await reg.store.listVersions('tree-dup')).length).toBe(1);
   });
 });
