@@ -108,14 +108,16 @@ describe('keyless (offline, seed trusted root)', () => {
     expect(r.code).toBe('SIG_IDENTITY_MISMATCH');
   });
   it('an edited payload fails', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const b = JSON.parse(readFileSync(bundlePath, 'utf8')) as { dsseEnvelope: { payload: string } };
     const p = Buffer.from(b.dsseEnvelope.payload, 'base64').toString().replace('"method"', '"method" ');
     b.dsseEnvelope.payload = Buffer.from(p).toString('base64');
-    const f = join(mkdtempSync(join(tmpdir(), 'mv-kl-')), 'edited.sig');
+    const d = mkdtempSync(join(tmpdir(), 'mv-kl-'));
+    const f = join(d, 'edited.sig');
     writeFileSync(f, JSON.stringify(b));
     const r = await verifyModel(model, { signature: f, trust: { kind: 'sigstore', ...id } });
+    rmSync(d, { recursive: true, force: true });
     expect(r.ok).toBe(false);
     expect(['SIG_INVALID', 'SIG_CHAIN_INVALID']).toContain(r.code);
   });
