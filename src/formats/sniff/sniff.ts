@@ -49,7 +49,16 @@ const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
 const at0 = (magic: readonly number[], detail?: string) => (c: Ctx): Match => startsWith(c.head, magic) && (detail ? { detail } : {});
 const text = (b: Uint8Array, from: number, to: number): string => String.fromCharCode(...b.subarray(from, Math.min(b.length, to)));
 
-const LEGACY_TORCH_MAGIC = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+/** LONG1 (0x8a), 10 bytes, 0x1950a86a20f9469cfc6c little-endian: the legacy torch magic (formats.md §7.2). */
+const LEGACY_TORCH_LONG1 = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+
+/** PROTO 2-5, an optional FRAME (protocol 4+), then the magic as a LONG1 literal. */
+function legacyTorch(c: Ctx): Match {
+  const h = c.head;
+  if (h[0] !== 0x80 || h.length < 2 || h[1]! < 2 || h[1]! > 5) return false;
+  const at = h[2] === 0x95 ? 11 : 2;
+  return startsWith(h, LEGACY_TORCH_LONG1, at) && { protocol: h[1]!, detail: `protocol ${h[1]}` };
+}
 
 /**
  * Opcodes that can start a pickle without PROTO (protocol 0/1 streams, and PROTO-less binary ones
@@ -141,8 +150,8 @@ export const SNIFF_RULES: readonly Rule[] = [
   ...COMPRESSION_KINDS.map(({ kind, doc }) => ({ kind, doc, test: (c: Ctx): Match => detectCompression(c.head) === kind && {} })),
   { kind: 'zstd', doc: 'zstd frame magic 28 B5 2F FD (no decoder in Node 20: unsupported).', test: at0([0x28, 0xb5, 0x2f, 0xfd]) },
   { kind: 'npy', doc: '\\x93NUMPY.', test: at0([0x93, ...ascii('NUMPY')]) },
-  { kind: 'torch-legacy', doc: 'PROTO 2 + LONG1 of the legacy torch magic 0x1950a86a20f9469cfc6c (formats.md §7.2).',
-    test: (c) => startsWith(c.head, LEGACY_TORCH_MAGIC) && { protocol: 2 } },
+  { kind: 'torch-legacy', doc: 'PROTO 2-5 (+ FRAME) then LONG1 of the legacy torch magic 0x1950a86a20f9469cfc6c (formats.md §7.2; torch.save pickle_protocol=2 by default).',
+    test: legacyTorch },
   { kind: 'pickle', doc: 'PROTO opcode 0x80 with protocol 0-5 (joblib, torch data.pkl, plain pickles).',
     test: (c) => c.head[0] === 0x80 && c.head.length > 1 && c.head[1]! <= 5 && { protocol: c.head[1]!, detail: `protocol ${c.head[1]}` } },
   { kind: 'lightgbm', doc: '"tree\\nversion=" at 0 (LightGBM text model).', test: at0(ascii('tree\nversion=')) },
