@@ -1,6 +1,6 @@
 import { MvError, indexUnique } from '../core/index.js';
 import type { XgbModel } from '../formats/xgboost/index.js';
-import { TensorBuilder, type Activation, type FeatureSpec, type IrTensor, type Label, type ModelDescription, type TreeEnsembleOp } from '../runtime/index.js';
+import { TensorBuilder, type Activation, type FeatureSpec, type IrTensor, type Label, type LinearOp, type ModelDescription, type Op, type TreeEnsembleOp } from '../runtime/index.js';
 
 /**
  * XGBoost (gbtree / dart) → model IR (formats.md §5.2). Leaves are `split_conditions` (already
@@ -65,6 +65,7 @@ export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = 
   if (!obj) throw new MvError('CONVERT_UNSUPPORTED', `XGBoost objective ${JSON.stringify(m.objective)} is not supported (supported: ${XGB_OBJECTIVES.map((o) => o.name).join(', ')})`, { path: ['learner', 'objective', 'name'] });
   const K = Math.max(1, m.numClass);
   const tb = new TensorBuilder();
+  if (m.booster === 'gblinear') return finish(m, obj, opts, tb, gblinearOp(m, obj, tb, K));
   const feature: number[] = [];
   const threshold: number[] = [];
   const left: number[] = [];
@@ -135,6 +136,29 @@ export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = 
     groups: tb.add('xgb.groups', 'I32', [T], m.treeInfo),
     ...(m.weightDrop ? { weights: tb.add('xgb.weights', 'F64', [T], m.weightDrop) } : {}),
   };
+  return finish(m, obj, opts, tb, op);
+}
+
+/** gblinear: margin_g = bias_g + base_margin_g + Σ_f w[f·G + g]·x_f over non-missing features. */
+function gblinearOp(m: XgbModel, obj: ObjectiveRow, tb: TensorBuilder, K: number): LinearOp {
+  const w = m.linearWeights!;
+  const F = m.numFeature;
+  const coef = new Array<number>(K * F);
+  for (let g = 0; g < K; g++) for (let f = 0; f < F; f++) coef[g * F + f] = w[f * K + g]!;
+  const base = m.baseScore.length === 1 ? new Array<number>(K).fill(m.baseScore[0]!) : [...m.baseScore];
+  const intercept = base.map((b, g) => w[F * K + g]! + margin(obj.link, b));
+  return {
+    kind: 'linear',
+    name: 'xgboost gblinear',
+    coef: tb.add('xgb.coef', 'F64', [K, F], coef),
+    intercept: tb.add('xgb.intercept', 'F64', [K], intercept),
+    ...(obj.activation.kind !== 'identity' ? { proba: obj.activation } : {}),
+    skip_missing: true,
+  };
+}
+
+function finish(m: XgbModel, obj: ObjectiveRow, opts: XgboostConvertOptions, tb: TensorBuilder, op: Op): XgboostConversion {
+  const K = Math.max(1, m.numClass);
   const names = m.featureNames.length ? m.featureNames : (opts.featureNames ?? Array.from({ length: m.numFeature }, (_, j) => `f${j}`));
   if (names.length !== m.numFeature) throw new MvError('CONVERT_UNSUPPORTED', `${names.length} feature names for ${m.numFeature} features`);
   const features: FeatureSpec[] = names.map((name, j) => ({ name, type: m.featureTypes[j] === 'c' ? 'category' : 'number', missing: true }));

@@ -208,6 +208,8 @@ export interface LinearOp {
   readonly coef: TensorRef;
   readonly intercept: TensorRef;
   readonly proba?: Activation;
+  /** XGBoost gblinear: a missing (NaN) feature contributes nothing instead of being refused. */
+  readonly skip_missing?: boolean;
 }
 
 /**

@@ -23,7 +23,7 @@ export interface XgbTree {
 export interface XgbModel {
   readonly version: readonly number[];
   readonly objective: string;
-  readonly booster: 'gbtree' | 'dart';
+  readonly booster: 'gbtree' | 'dart' | 'gblinear';
   readonly numFeature: number;
   /** num_class (0 for regression / binary). */
   readonly numClass: number;
@@ -33,6 +33,8 @@ export interface XgbModel {
   readonly treeInfo: readonly number[];
   /** dart: per-tree weights. */
   readonly weightDrop: readonly number[] | null;
+  /** gblinear: weights w[f·G + g] then biases w[F·G + g], length (num_feature + 1)·G. */
+  readonly linearWeights: readonly number[] | null;
   readonly featureNames: readonly string[];
   readonly featureTypes: readonly string[];
   readonly attributes: Readonly<Record<string, string>>;
@@ -155,22 +157,32 @@ export function readXgboostDocument(doc: unknown): XgbModel {
   let gb = obj(field(learner, 'gradient_booster', ['learner']), ['learner', 'gradient_booster']);
   const name = str(field(gb, 'name', ['learner', 'gradient_booster']), ['learner', 'gradient_booster', 'name']);
   let weightDrop: number[] | null = null;
+  const groups = Math.max(1, numClass);
+  if (name === 'gblinear') {
+    const lm = obj(field(gb, 'model', ['learner', 'gradient_booster']), ['learner', 'gradient_booster', 'model']);
+    const w = Array.from(nums(field(lm, 'weights', ['learner', 'gradient_booster', 'model']), ['learner', 'gradient_booster', 'model', 'weights'], (numFeature + 1) * groups));
+    if (baseScore.length !== 1 && baseScore.length !== groups) fail(['learner', 'learner_model_param', 'base_score'], `${baseScore.length} base scores for ${groups} groups`);
+    return { version, objective, booster: 'gblinear', numFeature, numClass, baseScore, trees: [], treeInfo: [], weightDrop: null, linearWeights: w, ...namesAndAttributes(learner, numFeature) };
+  }
   if (name === 'dart') {
     weightDrop = Array.from(nums(field(gb, 'weight_drop', ['learner', 'gradient_booster']), ['learner', 'gradient_booster', 'weight_drop']));
     gb = obj(field(gb, 'gbtree', ['learner', 'gradient_booster']), ['learner', 'gradient_booster', 'gbtree']);
-  } else if (name !== 'gbtree') fail(['learner', 'gradient_booster', 'name'], `booster ${JSON.stringify(name)} is not supported (gbtree and dart are)`);
+  } else if (name !== 'gbtree') fail(['learner', 'gradient_booster', 'name'], `booster ${JSON.stringify(name)} is not supported (gbtree, dart and gblinear are)`);
   const mp: Path = ['learner', 'gradient_booster', 'model'];
   const model = obj(field(gb, 'model', mp.slice(0, -1)), mp);
   const rawTrees = field(model, 'trees', mp);
   if (!Array.isArray(rawTrees)) return fail([...mp, 'trees'], 'trees must be an array');
   const trees = rawTrees.map((t, k) => parseTree(t, numFeature, [...mp, 'trees', k]));
   const treeInfo = Array.from(nums(field(model, 'tree_info', mp), [...mp, 'tree_info'], trees.length));
-  const groups = Math.max(1, numClass);
   treeInfo.forEach((g, k) => {
     if (!(Number.isInteger(g) && g >= 0 && g < groups)) fail([...mp, 'tree_info', k], `tree ${k} is in group ${g} of ${groups}`);
   });
   if (weightDrop && weightDrop.length !== trees.length) fail(['learner', 'gradient_booster', 'weight_drop'], `${weightDrop.length} weights for ${trees.length} trees`);
   if (baseScore.length !== 1 && baseScore.length !== groups) fail(['learner', 'learner_model_param', 'base_score'], `${baseScore.length} base scores for ${groups} groups`);
+  return { version, objective, booster: name as 'gbtree' | 'dart', numFeature, numClass, baseScore, trees, treeInfo, weightDrop, linearWeights: null, ...namesAndAttributes(learner, numFeature) };
+}
+
+function namesAndAttributes(learner: Obj, numFeature: number): Pick<XgbModel, 'featureNames' | 'featureTypes' | 'attributes'> {
   const featureNames = Object.hasOwn(learner, 'feature_names') ? (learner.feature_names as unknown[]) : [];
   const featureTypes = Object.hasOwn(learner, 'feature_types') ? (learner.feature_types as unknown[]) : [];
   for (const [k, list] of [['feature_names', featureNames], ['feature_types', featureTypes]] as const) {
@@ -181,20 +193,7 @@ export function readXgboostDocument(doc: unknown): XgbModel {
   if (Object.hasOwn(learner, 'attributes')) {
     for (const [k, v] of Object.entries(obj(learner.attributes, ['learner', 'attributes']))) if (typeof v === 'string') attributes[k] = v;
   }
-  return {
-    version,
-    objective,
-    booster: name as 'gbtree' | 'dart',
-    numFeature,
-    numClass,
-    baseScore,
-    trees,
-    treeInfo,
-    weightDrop,
-    featureNames: featureNames as string[],
-    featureTypes: featureTypes as string[],
-    attributes,
-  };
+  return { featureNames: featureNames as string[], featureTypes: featureTypes as string[], attributes };
 }
 
 /**

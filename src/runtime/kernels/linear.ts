@@ -4,14 +4,19 @@ import { f64, indicesOut, unsupported, type EstimatorKernel, type HeadInfo, type
 import { argmaxRow, type Frame, type KernelOut } from './frame.js';
 
 /** raw = X · coefᵀ + intercept (sklearn `safe_sparse_dot(X, coef_.T) + intercept_`). */
-export function linearRaw(x: Float64Array, n: number, F: number, coef: Float64Array, intercept: Float64Array, K: number): Float64Array {
+export function linearRaw(x: Float64Array, n: number, F: number, coef: Float64Array, intercept: Float64Array, K: number, skipMissing = false): Float64Array {
   const raw = new Float64Array(n * K);
   for (let i = 0; i < n; i++) {
     const xo = i * F;
     for (let k = 0; k < K; k++) {
       const co = k * F;
       let s = 0;
-      for (let j = 0; j < F; j++) s += x[xo + j]! * coef[co + j]!;
+      if (skipMissing) {
+        for (let j = 0; j < F; j++) {
+          const v = x[xo + j]!;
+          if (v === v) s += v * coef[co + j]!;
+        }
+      } else for (let j = 0; j < F; j++) s += x[xo + j]! * coef[co + j]!;
       raw[i * K + k] = s + intercept[k]!;
     }
   }
@@ -24,11 +29,11 @@ export function compileLinear(op: LinearOp, t: Tensors, head: HeadInfo): Estimat
   const K = op.coef.shape[0]!;
   const F = op.coef.shape[1]!;
   return {
-    finite: 'finite',
+    finite: op.skip_missing ? 'allow-nan' : 'finite',
     nFeatures: F,
     run(f: Frame, method: Method): KernelOut {
       const n = f.rows;
-      const raw = linearRaw(f.data, n, F, coef, intercept, K);
+      const raw = linearRaw(f.data, n, F, coef, intercept, K, op.skip_missing === true);
       const shape = K === 1 ? [n] : [n, K];
       if (!head.classifier) {
         if (method !== 'predict') return unsupported(method, 'a linear regressor');

@@ -109,6 +109,13 @@ describe('XGBoost model documents', () => {
       expect(u.baseScore).toEqual(j.baseScore);
     });
   }
+  it('gblinear: weights from JSON and UBJSON agree', () => {
+    const j = parseXgboostModel(read('gblinear_binary.json'));
+    const u = parseXgboostModel(read('gblinear_binary.ubj'));
+    expect(j.booster).toBe('gblinear');
+    expect(j.linearWeights).toHaveLength(5);
+    expect(u.linearWeights!.map(Math.fround)).toEqual(j.linearWeights!.map(Math.fround));
+  });
   it('reads the Booster pickle snapshot {Config, Model}', () => {
     const m = parseXgboostModel(read('xgb_classifier.snapshot.ubj'));
     expect(m.objective).toBe('multi:softprob');
@@ -124,6 +131,7 @@ describe('XGBoost model documents', () => {
     };
     expect(mutate((d) => (d.learner.gradient_booster.model.trees[0].tree_param.size_leaf_vector = '3'))).toBe('XGB_MODEL_INVALID');
     expect(mutate((d) => (d.learner.gradient_booster.name = 'gblinear'))).toBe('XGB_MODEL_INVALID');
+    expect(mutate((d) => (d.learner.gradient_booster.name = 'coordinate'))).toBe('XGB_MODEL_INVALID');
     expect(mutate((d) => (d.learner.gradient_booster.model.trees[0].left_children[0] = 99))).toBe('XGB_MODEL_INVALID');
     expect(mutate((d) => d.learner.gradient_booster.model.trees[0].split_conditions.pop())).toBe('XGB_MODEL_INVALID');
     expect(mutate((d) => (d.learner.gradient_booster.model.tree_info = [0, 0]))).toBe('XGB_MODEL_INVALID');
