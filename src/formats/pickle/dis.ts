@@ -1,5 +1,6 @@
 import { MvError, isMvError } from '../../core/index.js';
 import { OP_BY_CODE, type ArgKind, type OpInfo } from './opcodes.js';
+import { parsePickle } from './vm.js';
 import { decodeLong, decodeRawUnicodeEscape, decodeStringRepr, decodeUtf8Pass, latin1, parseFloatText, parseIntText } from './text.js';
 
 /** One decoded opcode, as `pickletools.genops` yields it. */
@@ -124,24 +125,66 @@ function showArg(a: OpArg): string {
   return String(a);
 }
 
+/** Options of {@link disassemble}. */
+export interface DisassembleOptions {
+  /**
+   * `joblib`: inline array payloads and nested object-array streams (found by running the VM with
+   * the joblib profile) are shown as one line / an indented sub-listing instead of being decoded as
+   * opcodes. Default `plain`.
+   */
+  readonly profile?: 'plain' | 'joblib';
+}
+
+/** A joblib payload that follows the BUILD at `build`. */
+type Region = { readonly kind: 'array' | 'nested'; readonly build: number; readonly at: number; readonly end: number };
+
 /**
  * A `pickletools.dis`-like listing: `offset: code NAME arg`, indented inside MARKs. A stream that
  * cannot be decoded ends with an `error: CODE message` line instead of throwing.
  */
-export function disassemble(bytes: Uint8Array, start = 0): string {
+export function disassemble(bytes: Uint8Array, start = 0, opts: DisassembleOptions = {}): string {
+  const regions: Region[] = [];
+  if (opts.profile === 'joblib') {
+    for (const e of parsePickle(bytes, { start, profile: 'joblib' }).events) {
+      if (e.kind === 'array-payload' && e.build !== undefined) regions.push({ kind: 'array', build: e.build, at: e.at, end: e.at + e.length });
+      else if (e.kind === 'nested') regions.push({ kind: 'nested', build: e.at - 1, at: e.at, end: e.end });
+    }
+  }
   const lines: string[] = [];
+  listing(bytes, start, regions, '', lines);
+  return lines.join('\n') + '\n';
+}
+
+/** Appends one stream's listing; after a BUILD that a joblib payload follows, skips or nests it. */
+function listing(bytes: Uint8Array, start: number, regions: readonly Region[], indent: string, lines: string[]): void {
   const marks: number[] = [];
+  let pos = start;
   try {
-    for (const r of readOps(bytes, start)) {
-      if (r.op.name === 'POP_MARK' || (r.op.before.includes('mark') && r.op.name !== 'MARK')) marks.pop();
-      const code = r.op.code >= 0x20 && r.op.code < 0x7f ? String.fromCharCode(r.op.code) : `\\x${r.op.code.toString(16)}`;
-      const arg = showArg(r.arg);
-      lines.push(`${String(r.offset).padStart(5)}: ${code.padEnd(4)} ${'    '.repeat(marks.length)}${r.op.name.padEnd(15)} ${arg}`.trimEnd());
-      if (r.op.name === 'MARK') marks.push(r.offset);
+    resume: for (;;) {
+      for (const r of readOps(bytes, pos)) {
+        if (r.op.name === 'POP_MARK' || (r.op.before.includes('mark') && r.op.name !== 'MARK')) marks.pop();
+        const code = r.op.code >= 0x20 && r.op.code < 0x7f ? String.fromCharCode(r.op.code) : `\\x${r.op.code.toString(16)}`;
+        lines.push(`${indent}${String(r.offset).padStart(5)}: ${code.padEnd(4)} ${'    '.repeat(marks.length)}${r.op.name.padEnd(15)} ${showArg(r.arg)}`.trimEnd());
+        if (r.op.name === 'MARK') marks.push(r.offset);
+        if (r.op.name === 'STOP') return;
+        if (r.op.name === 'BUILD') {
+          const g = regions.find((x) => x.build === r.offset);
+          if (g) {
+            if (g.kind === 'array') {
+              lines.push(`${indent}${String(r.end).padStart(5)}: ${' '.repeat(5)}<joblib array payload: ${g.end - g.at} bytes at ${g.at}${g.at > r.end ? `, ${g.at - r.end} pad bytes` : ''}>`);
+            } else {
+              lines.push(`${indent}${String(r.end).padStart(5)}: ${' '.repeat(5)}<joblib nested pickle: ${g.end - g.at} bytes>`);
+              listing(bytes, g.at, regions, `${indent}    `, lines);
+            }
+            pos = g.end;
+            continue resume;
+          }
+        }
+      }
+      return;
     }
   } catch (e) {
     if (!isMvError(e)) throw e;
-    lines.push(`error: ${e.code} ${e.message}${e.at.offset !== undefined ? ` at byte ${e.at.offset}` : ''}`);
+    lines.push(`${indent}error: ${e.code} ${e.message}${e.at.offset !== undefined ? ` at byte ${e.at.offset}` : ''}`);
   }
-  return lines.join('\n') + '\n';
 }

@@ -70,7 +70,7 @@ export function readWrapperPayload(vm: Vm, w: PyObject, at: number): PyValue {
   }
   const length = mulChecked([count, dtype.itemsize], 'PICKLE_RECONSTRUCT_INVALID', { offset: at });
   const offset = vm.take(length, at);
-  vm.events.push({ kind: 'array-payload', at: offset, length });
+  vm.events.push({ kind: 'array-payload', at: offset, length, build: at });
   const data = vm.b.subarray(offset, offset + length);
   if (sub.module === 'numpy' && sub.name === 'ndarray') {
     return { kind: 'ndarray', dtype, shape, order, data, source: { offset, length }, at } satisfies NdArray;

@@ -176,7 +176,7 @@ export type PickleEvent =
   /** A nested pickle stream (joblib object array) started at `at`. */
   | { readonly kind: 'nested'; readonly at: number; readonly end: number }
   /** joblib NumpyArrayWrapper payload skipped by length. */
-  | { readonly kind: 'array-payload'; readonly at: number; readonly length: number };
+  | { readonly kind: 'array-payload'; readonly at: number; readonly length: number; /** Offset of the wrapper's BUILD. */ readonly build?: number };
 
 export interface PickleResult {
   /** The value left by STOP (undefined when the stream broke before STOP). */

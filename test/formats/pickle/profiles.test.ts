@@ -236,6 +236,20 @@ describe('helpers', () => {
   });
 });
 
+describe('disassemble', () => {
+  it('joblib profile: payloads are one line, nested streams an indented listing', () => {
+    const text = disassemble(load('joblib/mixed.p4.joblib'), 0, { profile: 'joblib' });
+    expect(text).not.toContain('error:');
+    expect(text.match(/<joblib array payload: \d+ bytes at \d+/g)).toHaveLength(3);
+    expect(text).toMatch(/<joblib nested pickle: \d+ bytes>\n {6}\s*\d+: \\x80 PROTO/);
+    expect(text.trimEnd().split('\n').at(-1)).toMatch(/STOP$/);
+  });
+
+  it('plain profile on a joblib file ends with an error line, not an exception', () => {
+    expect(disassemble(load('joblib/mixed.p4.joblib'))).toMatch(/error: PICKLE_UNKNOWN_OPCODE .* at byte 224\n$/);
+  });
+});
+
 describe('readOps / disassemble match pickletools.dis', () => {
   const listings = readFileSync(new URL('listings.txt', FIX), 'utf8').split(/^== /m).filter(Boolean);
   it('has listings', () => expect(listings.length).toBeGreaterThanOrEqual(10));
