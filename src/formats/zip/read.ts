@@ -88,7 +88,7 @@ function readCentral(cd: Uint8Array, cdOffset: number, entries: number, shift: n
 }
 
 /** Reads a member's local header: only its lengths are trusted (for the data start); the rest is compared. */
-function readLocal(src: ByteSource, rec: CentralRecord, cdOffset: number): { member: ZipMember } {
+function readLocal(src: ByteSource, rec: CentralRecord, cdOffset: number): ZipMember {
   const at = rec.localOffset;
   if (at + LOCAL_BYTES > cdOffset) throw invalid(`local header of ${JSON.stringify(rec.name)} is outside the member area`, rec.centralOffset + 42);
   const head = src.read(at, LOCAL_BYTES);
@@ -113,7 +113,7 @@ function readLocal(src: ByteSource, rec: CentralRecord, cdOffset: number): { mem
   if (localMethod !== rec.method) {
     anomalies.push({ code: 'ZIP_FLAG_ANOMALY', message: `local method ${localMethod} differs from central ${rec.method}`, offset: at + 8 });
   }
-  return { member: toMember(rec, localFlags, dataOffset, anomalies) };
+  return toMember(rec, localFlags, dataOffset, anomalies);
 }
 
 function toMember(rec: CentralRecord, localFlags: number, dataOffset: number, anomalies: ZipAnomaly[]): ZipMember {
@@ -187,7 +187,7 @@ export function readZip(src: ByteSource, limits: Limits): ZipArchive {
   const cd = src.read(end.cdOffset, end.cdSize);
   if (cd.length !== end.cdSize) throw invalid('central directory is truncated', end.cdOffset);
   const records = readCentral(cd, end.cdOffset, end.entries, end.shift);
-  const members = records.map((r) => readLocal(src, r, end.cdOffset).member);
+  const members = records.map((r) => readLocal(src, r, end.cdOffset));
   checkOverlaps(members);
   markDuplicates(members);
   const anomalies: ZipAnomaly[] = [];
