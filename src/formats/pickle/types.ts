@@ -35,7 +35,9 @@ export type PyValue =
 export interface PyFloat { readonly kind: 'float'; readonly value: number }
 /** bytes, or bytearray when `mutable`. `data` is a view into the input where possible (zero-copy). */
 export interface PyBytes { readonly kind: 'bytes'; readonly data: Uint8Array; readonly mutable: boolean }
+/** A tuple (immutable in Python, but it may reference instances that are built later). */
 export interface PyTuple { readonly kind: 'tuple'; readonly items: PyValue[] }
+/** A list; may contain itself (cyclic graphs are legal pickles). */
 export interface PyList { readonly kind: 'list'; readonly items: PyValue[] }
 /** A dict with structural keys, in insertion order. Use `dictGet` for string keys. */
 export interface PyDict {
@@ -45,6 +47,7 @@ export interface PyDict {
   /** Set by BUILD on a dict (e.g. an OrderedDict carrying attributes such as torch's `_metadata`). */
   state?: PyValue;
 }
+/** A set or frozenset with Python-equal items deduplicated. */
 export interface PySet { readonly kind: 'set'; readonly frozen: boolean; readonly items: PyValue[] }
 
 /** A reference to a module attribute, as `find_class(module, name)` would resolve it. */
@@ -86,6 +89,7 @@ export interface PyObject {
 /** A persistent id left symbolic (torch storages are resolved to TorchStorage by the torch profile). */
 export interface PyPersId { readonly kind: 'persid'; readonly pid: PyValue; readonly at: number }
 
+/** numpy byte order: little, big, or not applicable. */
 export type ByteOrder = '<' | '>' | '|';
 
 /** An evaluated numpy dtype (from `numpy.dtype(typestr, align, copy)` + BUILD state). */
@@ -178,6 +182,7 @@ export type PickleEvent =
   /** joblib NumpyArrayWrapper payload skipped by length. */
   | { readonly kind: 'array-payload'; readonly at: number; readonly length: number; /** Offset of the wrapper's BUILD. */ readonly build?: number };
 
+/** What `parsePickle` returns; it never throws for bad input. */
 export interface PickleResult {
   /** The value left by STOP (undefined when the stream broke before STOP). */
   readonly value: PyValue | undefined;
