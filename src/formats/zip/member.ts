@@ -73,7 +73,7 @@ function inflatePrefix(src: ByteSource, member: ZipMember, maxBytes: number): Ui
 }
 
 /**
- * Compares the CRC-32 of a member's full bytes with the central directory. A mismatch is an
+ * Compares the CRC-32 of a member's full bytes (not a `maxBytes` prefix) with the central directory. A mismatch is an
  * anomaly, never an error: torch ignores CRCs, so the bytes are scanned anyway (threats.md §5).
  * Encrypted members are not checked (their stored bytes are ciphertext plus a header).
  */
