@@ -50,6 +50,17 @@ export interface XgboostConvertOptions {
   readonly missing?: number;
   /** Feature names to use when the model has none (e.g. the wrapper's feature_names_in_). */
   readonly featureNames?: readonly string[];
+  /**
+   * Use only the first `rounds` boosting rounds. `Booster.predict` uses all trees; the sklearn
+   * wrappers (XGBClassifier/XGBRegressor) use best_iteration + 1 rounds: pass {@link bestRounds}(m).
+   */
+  readonly rounds?: number;
+}
+
+/** best_iteration + 1 from the model attributes (what the sklearn wrappers predict with), or undefined. */
+export function bestRounds(m: XgbModel): number | undefined {
+  const b = m.attributes.best_iteration;
+  return b !== undefined && /^[0-9]+$/.test(b) ? Number(b) + 1 : undefined;
 }
 
 export interface XgboostConversion {
@@ -66,6 +77,10 @@ export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = 
   const K = Math.max(1, m.numClass);
   const tb = new TensorBuilder();
   if (m.booster === 'gblinear') return finish(m, obj, opts, tb, gblinearOp(m, obj, tb, K));
+  const perRound = K * m.numParallelTree;
+  const keep = opts.rounds === undefined ? m.trees.length : Math.min(m.trees.length, opts.rounds * perRound);
+  if (opts.rounds !== undefined && !(Number.isInteger(opts.rounds) && opts.rounds >= 1)) throw new MvError('USAGE_INVALID', `rounds must be a positive integer, got ${opts.rounds}`);
+  const trees = m.trees.slice(0, keep);
   const feature: number[] = [];
   const threshold: number[] = [];
   const left: number[] = [];
@@ -76,7 +91,7 @@ export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = 
   const catOffsets: number[] = [0];
   const catWords: number[] = [];
   const roots: number[] = [];
-  for (const t of m.trees) {
+  for (const t of trees) {
     const base = feature.length;
     roots.push(base);
     for (let k = 0; k < t.numNodes; k++) {
@@ -100,7 +115,7 @@ export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = 
     }
   }
   const N = feature.length;
-  const T = m.trees.length;
+  const T = trees.length;
   const hasCats = catOffsets.length > 1;
   const baseScores = m.baseScore.length === 1 ? new Array<number>(K).fill(m.baseScore[0]!) : [...m.baseScore];
   const op: TreeEnsembleOp = {
@@ -133,8 +148,8 @@ export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = 
         }
       : {}),
     roots: tb.add('xgb.roots', 'I32', [T], roots),
-    groups: tb.add('xgb.groups', 'I32', [T], m.treeInfo),
-    ...(m.weightDrop ? { weights: tb.add('xgb.weights', 'F64', [T], m.weightDrop) } : {}),
+    groups: tb.add('xgb.groups', 'I32', [T], m.treeInfo.slice(0, T)),
+    ...(m.weightDrop ? { weights: tb.add('xgb.weights', 'F64', [T], m.weightDrop.slice(0, T)) } : {}),
   };
   return finish(m, obj, opts, tb, op);
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { xgboostToDescription } from '../../src/convert/xgboost.js';
+import { bestRounds, xgboostToDescription } from '../../src/convert/xgboost.js';
 import { parseXgboostModel } from '../../src/formats/xgboost/index.js';
 import { encodeArtifact, loadModel, predict, type Provenance } from '../../src/runtime/index.js';
 
@@ -44,6 +44,18 @@ describe('XGBoost → artifact → predict equals xgboost 1.7.4 (1e-5)', () => {
       });
     }
   }
+  it('rounds: only the first boosting rounds (iteration_range=(0, 2))', () => {
+    for (const name of ['multi_softprob', 'reg_categorical', 'binary_logistic', 'dart_regression']) {
+      const exp = JSON.parse(readFileSync(new URL(`${name}.expected.json`, FIX), 'utf8')) as Expected & { margin_2_rounds: (number | null)[] };
+      const m = parseXgboostModel(read(`${name}.json`));
+      expect(bestRounds(m)).toBe(3);
+      const { description, tensors } = xgboostToDescription(m, { rounds: 2 });
+      const model = loadModel(encodeArtifact(description, tensors, PROV));
+      const X = exp.input.map((r) => r.map((v) => (v === null ? NaN : v)));
+      if (model.ir.output.kind === 'classifier') close(predict(model, X, { method: 'decision_function' }).data as Float64Array, (exp.margin_2_rounds as unknown[]).flat() as (number | null)[]);
+      else if (name !== 'dart_regression') close(predict(model, X).data as Float64Array, exp.margin_2_rounds);
+    }
+  });
   it('XGBClassifier Booster snapshot with the wrapper classes', () => {
     const exp = JSON.parse(readFileSync(new URL('xgb_classifier.expected.json', FIX), 'utf8')) as { input: (number | null)[][]; classes: number[]; predict: number[]; predict_proba: number[][] };
     const { description, tensors } = xgboostToDescription(parseXgboostModel(read('xgb_classifier.snapshot.ubj')), { classes: exp.classes });

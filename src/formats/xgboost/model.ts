@@ -31,6 +31,8 @@ export interface XgbModel {
   readonly baseScore: readonly number[];
   readonly trees: readonly XgbTree[];
   readonly treeInfo: readonly number[];
+  /** Trees per class per boosting round (`num_parallel_tree`, random-forest mode). */
+  readonly numParallelTree: number;
   /** dart: per-tree weights. */
   readonly weightDrop: readonly number[] | null;
   /** gblinear: weights w[f·G + g] then biases w[F·G + g], length (num_feature + 1)·G. */
@@ -162,7 +164,7 @@ export function readXgboostDocument(doc: unknown): XgbModel {
     const lm = obj(field(gb, 'model', ['learner', 'gradient_booster']), ['learner', 'gradient_booster', 'model']);
     const w = Array.from(nums(field(lm, 'weights', ['learner', 'gradient_booster', 'model']), ['learner', 'gradient_booster', 'model', 'weights'], (numFeature + 1) * groups));
     if (baseScore.length !== 1 && baseScore.length !== groups) fail(['learner', 'learner_model_param', 'base_score'], `${baseScore.length} base scores for ${groups} groups`);
-    return { version, objective, booster: 'gblinear', numFeature, numClass, baseScore, trees: [], treeInfo: [], weightDrop: null, linearWeights: w, ...namesAndAttributes(learner, numFeature) };
+    return { version, objective, booster: 'gblinear', numFeature, numClass, baseScore, trees: [], treeInfo: [], numParallelTree: 1, weightDrop: null, linearWeights: w, ...namesAndAttributes(learner, numFeature) };
   }
   if (name === 'dart') {
     weightDrop = Array.from(nums(field(gb, 'weight_drop', ['learner', 'gradient_booster']), ['learner', 'gradient_booster', 'weight_drop']));
@@ -174,12 +176,15 @@ export function readXgboostDocument(doc: unknown): XgbModel {
   if (!Array.isArray(rawTrees)) return fail([...mp, 'trees'], 'trees must be an array');
   const trees = rawTrees.map((t, k) => parseTree(t, numFeature, [...mp, 'trees', k]));
   const treeInfo = Array.from(nums(field(model, 'tree_info', mp), [...mp, 'tree_info'], trees.length));
+  const gmp = Object.hasOwn(model, 'gbtree_model_param') ? obj(model.gbtree_model_param, [...mp, 'gbtree_model_param']) : {};
+  const numParallelTree = Object.hasOwn(gmp, 'num_parallel_tree') ? intStr(gmp.num_parallel_tree, [...mp, 'gbtree_model_param', 'num_parallel_tree']) : 1;
+  if (numParallelTree < 1 || trees.length % (numParallelTree * groups) !== 0) fail([...mp, 'trees'], `${trees.length} trees is not a whole number of rounds of ${numParallelTree * groups}`);
   treeInfo.forEach((g, k) => {
     if (!(Number.isInteger(g) && g >= 0 && g < groups)) fail([...mp, 'tree_info', k], `tree ${k} is in group ${g} of ${groups}`);
   });
   if (weightDrop && weightDrop.length !== trees.length) fail(['learner', 'gradient_booster', 'weight_drop'], `${weightDrop.length} weights for ${trees.length} trees`);
   if (baseScore.length !== 1 && baseScore.length !== groups) fail(['learner', 'learner_model_param', 'base_score'], `${baseScore.length} base scores for ${groups} groups`);
-  return { version, objective, booster: name as 'gbtree' | 'dart', numFeature, numClass, baseScore, trees, treeInfo, weightDrop, linearWeights: null, ...namesAndAttributes(learner, numFeature) };
+  return { version, objective, booster: name as 'gbtree' | 'dart', numFeature, numClass, baseScore, trees, treeInfo, numParallelTree, weightDrop, linearWeights: null, ...namesAndAttributes(learner, numFeature) };
 }
 
 function namesAndAttributes(learner: Obj, numFeature: number): Pick<XgbModel, 'featureNames' | 'featureTypes' | 'attributes'> {
