@@ -50,7 +50,7 @@ const sha256 = (...parts) => { const h = createHash('sha256'); for (const p of p
 const CONTROL = /[\u0000-\u0009\u000b-\u001f]/;
 const validName = (s) => s.length > 0 && !/[\s\u0085+]/u.test(s) && !CONTROL.test(s);
 function utf8(buf, what) {
-  try { return new TextDecoder('utf-8', { fatal: true }).decode(buf); } catch { fail(`${what} is not valid UTF-8`); }
+  try { return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf); } catch { fail(`${what} is not valid UTF-8`); }
 }
 
 // ── RFC 6962 hashing and RFC 9162 verification (bigint arithmetic: sizes are untrusted) ─────────

@@ -30,7 +30,8 @@ export function safeDecimal(s: string, code: ErrorCode, what: string): number {
 }
 
 const UTF8 = new TextEncoder();
-const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF as text: the bytes that were signed are exactly the bytes we were given.
+const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export const utf8 = (s: string): Uint8Array => UTF8.encode(s);
 

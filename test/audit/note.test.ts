@@ -199,3 +199,10 @@ describe('Rekor v1 (upstream keyless fixture)', () => {
     expect(code(() => openCheckpoint(fx.checkpoint.replace('476246825', '476246826'), [v]))).toBe('AUDIT_NOTE_UNVERIFIED');
   });
 });
+
+describe('byte exactness', () => {
+  it('a leading UTF-8 BOM is part of the signed text, not silently dropped', () => {
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(C2SP_NOTE)]);
+    expect(code(() => verifyNote(withBom, [parseVkey(C2SP_VKEY)]))).toBe('AUDIT_NOTE_UNVERIFIED');
+  });
+});
