@@ -61,6 +61,9 @@ function pickleValue(bytes: Uint8Array, start: number, limits: Limits, path: str
 
 interface Leaf { readonly name: string; readonly tensor: TorchTensor }
 
+/** Calls that only build inert metadata values in checkpoints. */
+const BENIGN_CALLS: ReadonlySet<string> = new Set(['torch.device', 'torch.Size']);
+
 function keyName(k: PyValue): string {
   if (typeof k === 'string') return k;
   if (typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean') return String(k);
@@ -127,11 +130,26 @@ function flatten(root: PyValue, maxDepth: number): { leaves: Leaf[]; skipped: { 
           onPath.delete(v);
           return;
         }
+        if (className(v) === 'argparse.Namespace' && st) {
+          // fairseq-style hyper-parameters: read as a dict of leaves.
+          onPath.add(v);
+          st.keys.forEach((k, i) => visit(st.values[i]!, join(keyName(k)), depth + 1));
+          onPath.delete(v);
+          return;
+        }
         objects.add(className(v) ?? v.kind);
         return;
       }
-      case 'call':
-        objects.add(className(v) ?? v.kind);
+      case 'call': {
+        const cls = className(v);
+        // torch.device('cpu') / torch.Size([…]) metadata: inert values, listed as skipped.
+        if (cls !== undefined && BENIGN_CALLS.has(cls)) skipped.push({ name, type: cls });
+        else objects.add(cls ?? v.kind);
+        return;
+      }
+      case 'global':
+        // A reference such as torch.float16 stored as metadata: a name, never resolved.
+        skipped.push({ name, type: `${v.module}.${v.name} (reference)` });
         return;
       default:
         objects.add(typeName(v));

@@ -116,7 +116,10 @@ describe('property: mutated real graphs only raise MvError', () => {
     for (const f of FILES) bytes.push((await loadGraph(f)).bytes);
   });
   const junk: PyValue[] = [null, 0, -1, 3, 1e9, 'x', true, { kind: 'float', value: NaN }, { kind: 'list', items: [] },
-    { kind: 'tuple', items: [1, 2] }, { kind: 'dict', keys: [], values: [] }, glob('os', 'system')];
+    { kind: 'tuple', items: [1, 2] }, { kind: 'dict', keys: [], values: [] }, glob('os', 'system'),
+    { kind: 'ndarray', dtype: { kind: 'dtype', char: 'f', itemsize: 8, byteorder: '<', str: '<f8' }, shape: [3], order: 'C', data: new Uint8Array(24), at: 0 },
+    { kind: 'ndarray', dtype: { kind: 'dtype', char: 'i', itemsize: 8, byteorder: '<', str: '<i8' }, shape: [0, 0], order: 'C', data: new Uint8Array(0), at: 0 },
+    { kind: 'ndarray', dtype: { kind: 'dtype', char: 'O', itemsize: 8, byteorder: '|', str: '|O8' }, shape: [2], order: 'C', items: ['a', null], at: 0 }];
 
   function dicts(root: PyValue): PyDict[] {
     const out: PyDict[] = [];

@@ -14,6 +14,7 @@ const TREE_CLASS = 'sklearn.tree._tree.Tree';
 export function readSklearnTree(tree: State, role: 'classifier' | 'regressor', nClasses: number): TreeNodes & { width: number; hasMissing: boolean } {
   if (tree.cls !== TREE_CLASS) tree.fail(`expected ${TREE_CLASS}, got ${tree.cls}`);
   const count = tree.int('node_count');
+  if (count < 1) tree.fail(`node_count ${count} must be at least 1`, 'node_count');
   const nodes = tree.req('nodes');
   if (!isArray(nodes) || !nodes.dtype.fields) return tree.fail('nodes must be a structured array', 'nodes');
   if (nodes.shape.length !== 1 || nodes.shape[0]! < count) tree.fail(`nodes has ${nodes.shape[0]} records for node_count ${count}`, 'nodes');
