@@ -60,17 +60,7 @@ export function toFrame(schema: InputSchema, X: PredictInput): Frame {
     }
     return { rows, cols: F, data: X, names };
   }
-  if (isFrame(X)) {
-    if (X.cols !== F) throw new MvError('INPUT_INVALID', `input has ${X.cols} columns, the model takes ${F}`);
-    if (X.names && schema.named) matchNames(X.names, names);
-    const rows: Cell[][] = [];
-    for (let i = 0; i < X.rows; i++) {
-      const r: Cell[] = [];
-      for (let j = 0; j < F; j++) r.push(X.text?.[j] ? X.text[j]![i]! : X.data[i * F + j]!);
-      rows.push(r);
-    }
-    return toFrame(schema, rows);
-  }
+  if (isFrame(X)) return checkFrame(schema, X);
   const list = X as readonly unknown[];
   const n = list.length;
   const data = new Float64Array(n * F);
@@ -88,6 +78,35 @@ export function toFrame(schema: InputSchema, X: PredictInput): Frame {
     } else throw new MvError('INPUT_INVALID', `row ${i} is neither an array nor an object`, { path: ['input', i] });
   }
   return { rows: n, cols: F, data, names, ...(text.some(Boolean) ? { text } : {}) };
+}
+
+/** Validates a Frame (e.g. from the file readers) in place: column count, names, types, missing values. */
+function checkFrame(schema: InputSchema, X: Frame): Frame {
+  const F = schema.n_features;
+  const feats = schema.features;
+  if (X.cols !== F) throw new MvError('INPUT_INVALID', `input has ${X.cols} columns, the model takes ${F}`);
+  const names = feats.map((f) => f.name);
+  if (X.names && schema.named) {
+    matchNames(X.names, names);
+    if (X.names.some((n, j) => n !== names[j])) throw new MvError('INPUT_INVALID', "the input's columns are not in the model's feature order", { path: ['input', 'header'] });
+  }
+  for (let j = 0; j < F; j++) {
+    const f = feats[j]!;
+    const tc = X.text?.[j];
+    if (f.type === 'string') {
+      if (!tc) bad(0, j, f, 'expected text, got numbers');
+      for (let i = 0; i < X.rows; i++) if (tc![i] === null && !f.missing) bad(i, j, f, 'missing value where the model cannot take one');
+      continue;
+    }
+    if (tc) bad(0, j, f, 'expected numbers, got text');
+    for (let i = 0; i < X.rows; i++) {
+      const v = X.data[i * F + j]!;
+      if (v !== v) {
+        if (!f.missing) bad(i, j, f, 'missing value where the model cannot take one');
+      } else if (f.type === 'category' && !Number.isInteger(v)) bad(i, j, f, `expected an integer category code, got ${v}`);
+    }
+  }
+  return { rows: X.rows, cols: F, data: X.data, names, ...(X.text?.some(Boolean) ? { text: X.text } : {}) };
 }
 
 /** Input names must be exactly the model's feature names (any order; columns are matched by name). */
