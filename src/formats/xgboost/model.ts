@@ -172,6 +172,12 @@ export function readXgboostDocument(doc: unknown): XgbModel {
   } else if (name !== 'gbtree') fail(['learner', 'gradient_booster', 'name'], `booster ${JSON.stringify(name)} is not supported (gbtree, dart and gblinear are)`);
   const mp: Path = ['learner', 'gradient_booster', 'model'];
   const model = obj(field(gb, 'model', mp.slice(0, -1)), mp);
+  // 3.1+: `cats` re-codes categories before prediction (string categories from DataFrames); refuse rather than mis-route
+  if (Object.hasOwn(model, 'cats')) {
+    const cats = model.cats;
+    const used = isObj(cats) && Object.values(cats).some((v) => (Array.isArray(v) || ArrayBuffer.isView(v) ? (v as ArrayLike<unknown>).length > 0 : isObj(v) && Object.keys(v).length > 0));
+    if (used) fail([...mp, 'cats'], 'category re-coding (gbtree "cats", XGBoost 3.1+) is not supported');
+  }
   const rawTrees = field(model, 'trees', mp);
   if (!Array.isArray(rawTrees)) return fail([...mp, 'trees'], 'trees must be an array');
   const trees = rawTrees.map((t, k) => parseTree(t, numFeature, [...mp, 'trees', k]));

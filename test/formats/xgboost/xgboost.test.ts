@@ -138,5 +138,7 @@ describe('XGBoost model documents', () => {
     expect(mutate((d) => (d.learner.learner_model_param.base_score = 'abc'))).toBe('XGB_MODEL_INVALID');
     expect(mutate((d) => (d.learner.gradient_booster.model.trees[0].split_indices[0] = 40))).toBe('XGB_MODEL_INVALID');
     expect(mutate((d) => (d.learner.learner_model_param.base_score = '[5E-1]'))).toBe('OK');
+    expect(mutate((d) => (d.learner.gradient_booster.model.cats = { enc: [['a', 'b']], feature_segments: [0, 2], sorted_idx: [0, 1] }))).toBe('XGB_MODEL_INVALID');
+    expect(mutate((d) => (d.learner.gradient_booster.model.cats = { enc: [], feature_segments: [], sorted_idx: [] }))).toBe('OK');
   });
 });
