@@ -260,6 +260,16 @@ export class WorkerPool {
     killGroup(w.proc);
   }
 
+  /** Models currently loaded. */
+  loadedCount(): number {
+    return this.models.size;
+  }
+
+  /** True when at least one worker can take requests. */
+  isReady(): boolean {
+    return this.workers.some((w) => w.ready);
+  }
+
   /** Pids of the running workers (for tests and the metrics endpoint). */
   pids(): (number | undefined)[] {
     return this.workers.map((w) => w.proc?.pid);

@@ -6,7 +6,7 @@
  * artifact is data, interpreted by the runtime's kernels.
  */
 import { isMvError } from '../core/index.js';
-import { describeModel, loadModel, predict, type Model } from '../runtime/index.js';
+import { loadModel, predict, type Model } from '../runtime/index.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 const models = new Map<string, Model>();
@@ -23,7 +23,7 @@ process.on('message', (m: ToWorker) => {
       try {
         const model = loadModel(m.bytes);
         models.set(m.key, model);
-        send({ t: 'loaded', id: m.id, info: describeModel(model) });
+        send({ t: 'loaded', id: m.id, info: { input: model.ir.input, output: model.ir.output, methods: model.methods, provenance: model.ir.provenance } });
       } catch (e) {
         fail(m.id, e);
       }

@@ -24,7 +24,8 @@ export function judgeOnnx(model: OnnxModel, sink: Sink): void {
     }
   }
   const domains = new Set<string>();
-  for (const n of model.nodes) if (!BUILTIN_DOMAINS.has(n.domain)) domains.add(n.domain);
+  // Ops of model-local functions are defined in the model itself, not in a native library.
+  for (const n of model.nodes) if (!BUILTIN_DOMAINS.has(n.domain) && !model.functionDomains.includes(n.domain)) domains.add(n.domain);
   for (const o of model.opsetImports) if (!BUILTIN_DOMAINS.has(o.domain) && !model.functionDomains.includes(o.domain)) domains.add(o.domain);
   for (const d of domains) {
     sink.finding({ rule: 'SCAN_ONNX_CUSTOM_DOMAIN', severity: 'high', message: `operators from custom domain ${JSON.stringify(d)} need native code outside the model` });

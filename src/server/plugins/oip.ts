@@ -1,0 +1,193 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MvError } from '../../core/index.js';
+import type { Authenticator } from '../auth.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { ModelService, ServedVersion } from '../models.js';
+import { encodeBinary, inputsOf, jsonData, outputsOf, requestedOutputs, splitBinaryBody, toFrame, toOutput, type InferRequest, type OutputTensor } from '../oip.js';
+
+export interface OipOptions {
+  readonly models: ModelService;
+  readonly auth: Authenticator;
+  readonly metrics: ServerMetrics;
+  readonly serverName: string;
+  readonly serverVersion: string;
+  /** Models anyone may call without a token (`serve.public` tag on the model, or this set). */
+  readonly isPublic: (model: string) => Promise<boolean>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    mvModel?: { model: string; version: string };
+  }
+}
+
+const NAME = { type: 'string', minLength: 1, maxLength: 256 } as const;
+const PARAMS = { type: 'object', properties: { name: NAME, version: NAME }, required: ['name'] } as const;
+const ERROR = { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] } as const;
+const TENSOR_META = {
+  type: 'object', required: ['name', 'datatype', 'shape'],
+  properties: { name: { type: 'string' }, datatype: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } } },
+} as const;
+
+/**
+ * Open Inference Protocol REST (KServe V2 / Triton / MLServer; ../shared/spec/serving.md §1): health,
+ * server and model metadata, readiness and inference, with the optional `/versions/{v}` segment (a
+ * number or an alias), JSON and binary tensors. Plus KServe V1-style `:predict` over rows or records.
+ */
+export async function oipPlugin(app: FastifyInstance, o: OipOptions): Promise<void> {
+  // Raw bodies for inference: a binary-extension request is JSON followed by tensor bytes, so the JSON
+  // parser must not see it whole. Encapsulated: other plugins keep Fastify's JSON parser.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const access = async (req: FastifyRequest, model: string): Promise<void> => {
+    if (await o.isPublic(model)) return;
+    await o.auth.require(req, 'reader');
+  };
+
+  const served = async (req: FastifyRequest, name: string, version: string | undefined): Promise<ServedVersion> => {
+    await access(req, name);
+    const v = await o.models.resolve({ model: name, ...(version !== undefined ? { version } : {}) });
+    const s = await o.models.ensure(v);
+    req.mvModel = { model: s.model, version: String(s.version) };
+    return s;
+  };
+
+  app.get('/v2/health/live', { schema: { tags: ['health'], response: { 200: { type: 'object', properties: { live: { type: 'boolean' } } } } } },
+    async () => ({ live: true }));
+  app.get('/v2/health/ready', { schema: { tags: ['health'], response: { 200: { type: 'object', properties: { ready: { type: 'boolean' } } }, 503: ERROR } } },
+    async (_req, reply) => (o.models.pool.isReady() ? { ready: true } : reply.code(503).send({ error: 'SANDBOX_UNAVAILABLE: model workers are starting' })));
+
+  const serverMeta = { name: o.serverName, version: o.serverVersion, extensions: ['binary_tensor_data'] };
+  const metaSchema = { schema: { tags: ['oip'], response: { 200: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' }, extensions: { type: 'array', items: { type: 'string' } } } } } } };
+  app.get('/v2', metaSchema, async () => serverMeta);
+  app.get('/v2/', metaSchema, async () => serverMeta);
+
+  const modelMeta = async (req: FastifyRequest<{ Params: { name: string; version?: string } }>) => {
+    const s = await served(req, req.params.name, req.params.version);
+    const versions = (await o.models.registry.showModel(o.models.actor, s.model)).versions.filter((v) => v.status !== 'deleted').map((v) => String(v.version));
+    return {
+      name: s.model, versions, platform: 'modelvault', inputs: inputsOf(s), outputs: outputsOf(s).map(({ method: _m, ...t }) => t),
+      properties: { version: String(s.version), digest: s.digest, kind: s.output.kind },
+    };
+  };
+  const modelMetaSchema = {
+    schema: {
+      tags: ['oip'], params: PARAMS,
+      response: {
+        200: { type: 'object', properties: { name: { type: 'string' }, versions: { type: 'array', items: { type: 'string' } }, platform: { type: 'string' }, inputs: { type: 'array', items: TENSOR_META }, outputs: { type: 'array', items: TENSOR_META }, properties: { type: 'object', additionalProperties: { type: 'string' } } } },
+        404: ERROR,
+      },
+    },
+  };
+  app.get('/v2/models/:name', modelMetaSchema, modelMeta);
+  app.get('/v2/models/:name/versions/:version', modelMetaSchema, modelMeta);
+
+  const ready = async (req: FastifyRequest<{ Params: { name: string; version?: string } }>) => {
+    await access(req, req.params.name);
+    const v = await o.models.resolve({ model: req.params.name, ...(req.params.version !== undefined ? { version: req.params.version } : {}) });
+    await o.models.ensure(v);
+    return { name: v.model, ready: true };
+  };
+  const readySchema = { schema: { tags: ['oip'], params: PARAMS, response: { 200: { type: 'object', properties: { name: { type: 'string' }, ready: { type: 'boolean' } } }, 404: ERROR } } };
+  app.get('/v2/models/:name/ready', readySchema, ready);
+  app.get('/v2/models/:name/versions/:version/ready', readySchema, ready);
+
+  const infer = async (req: FastifyRequest<{ Params: { name: string; version?: string } }>, reply: FastifyReply) => {
+    const s = await served(req, req.params.name, req.params.version);
+    const body = req.body;
+    if (!Buffer.isBuffer(body)) throw new MvError('INPUT_INVALID', 'the request needs a JSON body');
+    const hl = req.headers['inference-header-content-length'];
+    let request: InferRequest;
+    let blobs: Buffer | undefined;
+    if (hl !== undefined) {
+      const n = Number(hl);
+      if (!/^[0-9]+$/.test(String(hl))) throw new MvError('INPUT_INVALID', 'Inference-Header-Content-Length must be a non-negative integer');
+      const split = splitBinaryBody(body, n);
+      request = split.header as InferRequest;
+      blobs = split.blobs;
+    } else {
+      try {
+        request = JSON.parse(body.toString('utf8')) as InferRequest;
+      } catch {
+        throw new MvError('INPUT_INVALID', 'the request body is not valid JSON');
+      }
+    }
+    if (request.id !== undefined && typeof request.id !== 'string') throw new MvError('INPUT_INVALID', '"id" must be a string');
+    const frame = toFrame(s, request, blobs);
+    const outs = requestedOutputs(s, request);
+    const tensors: OutputTensor[] = await Promise.all(outs.map(async (m) => toOutput(m, await o.models.run(s, m.method, frame))));
+    return sendInference(reply, s, request.id, tensors);
+  };
+  const inferSchema = { schema: { tags: ['oip'], params: PARAMS, description: 'Inference (JSON, or JSON + binary tensors with Inference-Header-Content-Length)' } };
+  app.post('/v2/models/:name/infer', inferSchema, infer);
+  app.post('/v2/models/:name/versions/:version/infer', inferSchema, infer);
+
+  // KServe V1-style predict over rows or records: {"instances": [[...], ...]} or [{"feature": v, ...}].
+  app.post('/v1/models/:target', { schema: { tags: ['oip'], params: { type: 'object', properties: { target: { type: 'string', pattern: '^[^:]{1,256}:predict$' } }, required: ['target'] } } },
+    async (req: FastifyRequest<{ Params: { target: string } }>) => {
+      const name = req.params.target.slice(0, -':predict'.length);
+      const s = await served(req, name, undefined);
+      let body: { instances?: unknown; inputs?: unknown };
+      try {
+        body = JSON.parse((req.body as Buffer).toString('utf8'));
+      } catch {
+        throw new MvError('INPUT_INVALID', 'the request body is not valid JSON');
+      }
+      const rows = body?.instances ?? body?.inputs;
+      if (!Array.isArray(rows) || rows.length === 0) throw new MvError('INPUT_INVALID', 'send {"instances": [row, ...]} with rows (arrays) or records (objects)');
+      const frame = rowsToFrame(s, rows);
+      const r = await o.models.run(s, s.methods.includes('predict') ? 'predict' : 'transform', frame);
+      return { predictions: r.shape.length === 1 ? jsonData(toOutput({ name: 'p', datatype: 'FP64', shape: [], binary: false }, r)) : chunk(r) };
+    });
+}
+
+function chunk(r: { shape: readonly number[]; data: ArrayLike<unknown> }): unknown[][] {
+  const w = r.shape[1] ?? 1;
+  const out: unknown[][] = [];
+  for (let i = 0; i < r.shape[0]!; i++) out.push(Array.from({ length: w }, (_, j) => r.data[i * w + j]));
+  return out;
+}
+
+/** Rows (arrays in feature order) or records (objects keyed by feature name) → a frame. */
+function rowsToFrame(s: ServedVersion, rows: unknown[]): { rows: number; cols: number; data: Float64Array; text?: ((string | null)[] | undefined)[] } {
+  const F = s.input.n_features;
+  const feats = s.input.features;
+  const data = new Float64Array(rows.length * F);
+  const text = feats.map((f) => (f.type === 'string' ? new Array<string | null>(rows.length).fill(null) : undefined));
+  rows.forEach((r, i) => {
+    const cells = Array.isArray(r) ? r : r && typeof r === 'object' ? feats.map((f) => (r as Record<string, unknown>)[f.name]) : undefined;
+    if (!cells) throw new MvError('INPUT_INVALID', `instance ${i} is neither a row nor a record`);
+    if (Array.isArray(r) && r.length !== F) throw new MvError('INPUT_INVALID', `instance ${i} has ${r.length} values, the model takes ${F}`);
+    if (!Array.isArray(r)) {
+      const extra = Object.keys(r as object).filter((k) => !feats.some((f) => f.name === k));
+      if (extra.length) throw new MvError('INPUT_INVALID', `instance ${i} has unknown fields ${extra.join(', ')}`);
+    }
+    cells.forEach((v, j) => {
+      const f = feats[j]!;
+      if (f.type === 'string') {
+        if (typeof v === 'string' || (v === null && f.missing)) text[j]![i] = v as string | null;
+        else throw new MvError('INPUT_INVALID', `instance ${i}, feature ${f.name}: expected text`);
+      } else if (typeof v === 'number') data[i * F + j] = v;
+      else if (v === null && f.missing) data[i * F + j] = NaN;
+      else throw new MvError('INPUT_INVALID', `instance ${i}, feature ${f.name}: expected a number, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    });
+  });
+  return { rows: rows.length, cols: F, data, ...(text.some(Boolean) ? { text } : {}) };
+}
+
+/** Writes the inference response: JSON, or JSON + binary outputs with Inference-Header-Content-Length. */
+function sendInference(reply: FastifyReply, s: ServedVersion, id: string | undefined, tensors: OutputTensor[]): FastifyReply {
+  const blobs: Buffer[] = [];
+  const outputs = tensors.map((t) => {
+    if (!t.binary) return { name: t.name, datatype: t.datatype, shape: t.shape, data: jsonData(t) };
+    const b = encodeBinary(t);
+    blobs.push(b);
+    return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: b.length } };
+  });
+  const header = JSON.stringify({ model_name: s.model, model_version: String(s.version), id: id ?? '', outputs });
+  if (!blobs.length) return reply.type('application/json').send(header);
+  const head = Buffer.from(header, 'utf8');
+  void reply.header('Inference-Header-Content-Length', String(head.length)).type('application/octet-stream');
+  return reply.send(Buffer.concat([head, ...blobs]));
+}
