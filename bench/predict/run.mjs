@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Benchmark: modelvault convert + predict against scikit-learn, measured in the same run.
+//   npm run build && node bench/predict/run.mjs [--rows 100000]
+// Needs /usr/bin/python3 with scikit-learn, numpy and joblib (Debian python3-sklearn); it says what
+// is missing instead of installing anything. Prints medians and ratios (sklearn time / modelvault time).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+const HERE = new URL('.', import.meta.url).pathname;
+const DIST = new URL('../../dist/', import.meta.url).pathname;
+const rowsArg = process.argv.indexOf('--rows');
+const ROWS = rowsArg > 0 ? Number(process.argv[rowsArg + 1]) : 100_000;
+const PY = '/usr/bin/python3';
+
+function missing(what) {
+  console.error(`bench/predict: cannot run: ${what}`);
+  process.exit(3);
+}
+if (!existsSync(join(DIST, 'convert/index.js'))) missing('dist/ is not built (run `npm run build` first)');
+if (!existsSync(PY)) missing(`${PY} not found (Debian: apt-get install python3)`);
+const probe = spawnSync(PY, ['-c', 'import sklearn, numpy, joblib; print(sklearn.__version__)'], { encoding: 'utf8' });
+if (probe.status !== 0) missing(`python3 cannot import scikit-learn/numpy/joblib (Debian: python3-sklearn python3-joblib): ${probe.stderr.trim().split('\n').pop()}`);
+
+const { convertFile } = await import(join(DIST, 'convert/index.js'));
+const { loadModel, predict } = await import(join(DIST, 'runtime/index.js'));
+
+const dir = mkdtempSync(join(tmpdir(), 'mv-bench-predict-'));
+console.error(`fitting models and timing scikit-learn ${probe.stdout.trim()} (OMP_NUM_THREADS=1, n_jobs=1) …`);
+const sk = JSON.parse(execFileSync(PY, [join(HERE, 'sklearn_side.py'), dir, String(ROWS)], {
+  encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }, maxBuffer: 1 << 28,
+}));
+const raw = readFileSync(join(dir, 'batch.f64'));
+const batch = new Float64Array(raw.buffer, raw.byteOffset, raw.byteLength / 8).slice();
+const F = batch.length / ROWS;
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function time(fn, n) {
+  const ts = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    fn();
+    ts.push(performance.now() - t);
+  }
+  return median(ts) / 1000;
+}
+
+const results = [];
+for (const [name, s] of Object.entries(sk.models)) {
+  const src = new Uint8Array(readFileSync(s.file));
+  const conv = await convertFile(src, { sourceSha256: '0'.repeat(64), created: new Date().toISOString() });
+  const artifactPath = join(dir, `${name}.safetensors`);
+  writeFileSync(artifactPath, conv.bytes);
+  const load = time(() => loadModel(new Uint8Array(readFileSync(artifactPath))), 15);
+  const model = loadModel(new Uint8Array(readFileSync(artifactPath)));
+  // correctness spot check against scikit-learn's own predictions
+  const first = predict(model, batch.subarray(0, 1000 * F)).data;
+  const agree = first.filter((v, i) => v === s.first_1000_predict[i]).length;
+  const rowsSingle = Array.from({ length: 300 }, (_, i) => batch.slice(i * F, (i + 1) * F));
+  for (let i = 0; i < 200; i++) predict(model, rowsSingle[i % 300]);
+  const ts = rowsSingle.map((r) => { const t = performance.now(); predict(model, r); return performance.now() - t; });
+  const single = median(ts) / 1000;
+  predict(model, batch);
+  const batchS = time(() => predict(model, batch), 5);
+  results.push({
+    model: name, artifact_bytes: conv.bytes.length, joblib_bytes: s.bytes, agree_first_1000: agree,
+    load: { sklearn_ms: s.load_s * 1e3, modelvault_ms: load * 1e3, ratio: s.load_s / load, target: 5 },
+    single_row: { sklearn_us: s.single_s * 1e6, modelvault_us: single * 1e6, ratio: s.single_s / single, target: 50 },
+    batch: { rows: ROWS, sklearn_rows_per_s: ROWS / s.batch_s, modelvault_rows_per_s: ROWS / batchS, ratio: s.batch_s / batchS, target: 1.5 },
+  });
+}
+
+const f = (x, d = 1) => x.toFixed(d);
+console.log(`modelvault predict benchmark — node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}), scikit-learn ${sk.sklearn}, numpy ${sk.numpy}`);
+console.log('model                     | load ms (sk / mv / x)   | 1-row µs (sk / mv / x)     | batch rows/s (sk / mv / x)          | agree');
+for (const r of results) {
+  const ok = (x, t) => `${f(x)}x${x >= t ? '' : ' (below target ' + t + 'x)'}`;
+  console.log(
+    `${r.model.padEnd(25)} | ${f(r.load.sklearn_ms)} / ${f(r.load.modelvault_ms, 2)} / ${ok(r.load.ratio, 5)} | ` +
+    `${f(r.single_row.sklearn_us)} / ${f(r.single_row.modelvault_us)} / ${ok(r.single_row.ratio, 50)} | ` +
+    `${Math.round(r.batch.sklearn_rows_per_s)} / ${Math.round(r.batch.modelvault_rows_per_s)} / ${ok(r.batch.ratio, 1.5)} | ${r.agree_first_1000}/1000`,
+  );
+}
+if (process.argv.includes('--json')) console.log(JSON.stringify(results, null, 2));
