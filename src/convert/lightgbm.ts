@@ -165,6 +165,10 @@ export function lightgbmToDescription(m: LgbmModel, opts: LightgbmConvertOptions
   if (row.task === 'classifier') {
     const nClasses = K === 1 ? 2 : K;
     if (objName === 'binary' && K !== 1) throw new MvError('CONVERT_UNSUPPORTED', 'a binary model must have one tree per iteration');
+    const declared = m.objective?.params.num_class;
+    if (objName !== 'binary' && (K < 2 || m.numClass !== K || (declared !== undefined && Number(declared) !== K))) {
+      throw new MvError('CONVERT_UNSUPPORTED', `multiclass model: num_class ${m.numClass}, objective num_class ${declared}, ${K} trees per iteration disagree`);
+    }
     const classes = opts.classes ?? Array.from({ length: nClasses }, (_, i) => i);
     if (classes.length !== nClasses) throw new MvError('CONVERT_UNSUPPORTED', `${classes.length} class labels for ${nClasses} classes`);
     output = { kind: 'classifier', classes: [...classes], methods: ['predict', 'predict_proba', 'decision_function'] };
