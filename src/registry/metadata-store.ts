@@ -171,6 +171,11 @@ export interface AuditLog {
   verifyAll(opts?: { allowUnsignedTail?: boolean }): VerifyAllResult;
   export(): IterableIterator<string>;
   vkey(): string;
+  /**
+   * Every entry's index and raw canonical bytes, in order (one streaming read; no per-entry
+   * validation: call `verifyAll` first when the bytes must be trusted).
+   */
+  rawEntries(): IterableIterator<{ readonly index: number; readonly data: Uint8Array }>;
 }
 
 export interface MetadataStore extends MetadataReader {

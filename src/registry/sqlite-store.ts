@@ -11,7 +11,7 @@ import { MvError } from '../core/index.js';
 import { AuditStore, type AuditEventInput, type Database } from './audit-store.js';
 import type { Digest } from './blob-store.js';
 import type {
-  AliasMove, AliasRecord, IdentityRecord, MetadataReader, MetadataStore, MetadataTx, ModelRecord, NewVersion, PendingBlob,
+  AliasMove, AliasRecord, AuditLog, IdentityRecord, MetadataReader, MetadataStore, MetadataTx, ModelRecord, NewVersion, PendingBlob,
   RegistrySettings, TagRecord, TokenRecord, VersionRecord, VersionStatus,
 } from './metadata-store.js';
 import type { Role } from './roles.js';
@@ -132,7 +132,7 @@ export interface SqliteStoreOptions {
 export class SqliteMetadataStore implements MetadataStore, MetadataTx {
   private readonly db: SqliteDatabase;
   private readonly cache = new Map<string, ReturnType<Database['prepare']>>();
-  readonly audit: AuditStore;
+  readonly audit: AuditStore & Pick<AuditLog, 'rawEntries'>;
   private queue: Promise<unknown> = Promise.resolve();
   private inWrite = false;
 
@@ -148,7 +148,13 @@ export class SqliteMetadataStore implements MetadataStore, MetadataTx {
     this.db.pragma('synchronous = FULL');
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     migrate(this.db);
-    this.audit = new AuditStore(this.db, { origin: opts.origin, signingKey: opts.signingKey, clock: opts.clock, keepCheckpointsEvery: 1024 });
+    const audit = new AuditStore(this.db, { origin: opts.origin, signingKey: opts.signingKey, clock: opts.clock, keepCheckpointsEvery: 1024 });
+    const rows = this.db.prepare('SELECT idx, data FROM audit_leaves ORDER BY idx');
+    this.audit = Object.assign(audit, {
+      *rawEntries(): IterableIterator<{ index: number; data: Uint8Array }> {
+        for (const r of rows.iterate() as IterableIterator<{ idx: number; data: Uint8Array }>) yield { index: r.idx, data: r.data };
+      },
+    });
   }
 
   /** The schema version stored in the file. */
