@@ -211,7 +211,10 @@ export async function convertFile(bytes: Uint8Array, opts: ConvertFileOptions): 
   }
   if (opened.kind === 'other') {
     const lib = libraryModel(bytes, opened.sniffed);
-    if (!lib) throw new MvError('CONVERT_UNSUPPORTED', `cannot convert ${opened.sniffed} content${opened.detail ? ` (${opened.detail})` : ''}`);
+    if (!lib) {
+      const hint = opened.sniffed === 'safetensors' ? ': it is already safetensors, nothing to convert' : opened.detail ? ` (${opened.detail})` : '';
+      throw new MvError('CONVERT_UNSUPPORTED', `cannot convert ${opened.sniffed} content${hint}`);
+    }
     const provenance: Provenance = {
       source_sha256: opts.sourceSha256, source_format: opened.sniffed, library: lib.library,
       converter: { name: 'modelvault', version: opts.converterVersion ?? CONVERTER_VERSION }, created: opts.created,
