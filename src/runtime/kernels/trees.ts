@@ -307,8 +307,10 @@ function leafValues(op: TreeEnsembleOp, t: Tensors): Float64Array {
   const v = f64(t, op.values);
   if (!op.leaf_normalize) return v;
   const V = op.value_width;
+  const left = i32(t, op.left);
   const out = new Float64Array(v.length);
   for (let n = 0; n < op.n_nodes; n++) {
+    if (left[n] !== -1) continue; // only leaves are ever read
     let s = 0;
     for (let c = 0; c < V; c++) s += v[n * V + c]!;
     const d = s === 0 ? 1 : s;
