@@ -5,7 +5,7 @@
 import { MvError } from '../core/index.js';
 import { TensorBuilder, isEstimatorOp, type IrTensor, type ModelIR, type OutputSchema, type Provenance } from '../runtime/index.js';
 import { className, type PyValue } from './py.js';
-import { inferFeatures, outputText } from './schema.js';
+import { inferFeatures, outputNames, outputText } from './schema.js';
 import { State, type Path } from './state.js';
 import type { Ctx, Mapped } from './sklearn/common.js';
 import { ESTIMATOR_BY_CLASS, ESTIMATORS, INNER_TYPES, isInnerType, type EstimatorRow, type Family } from './sklearn/table.js';
@@ -118,7 +118,9 @@ export function convertGraph(value: PyValue, opts: ConvertOptions): Conversion {
   const output: OutputSchema =
     m.role === 'classifier'
       ? { kind: 'classifier', classes: m.classes ?? [], methods: m.methods }
-      : { kind: m.role, n_outputs: m.nOut, methods: m.methods };
+      : m.role === 'transformer'
+        ? { kind: 'transformer', n_outputs: m.nOut, names: outputNames(m.op, features.map((f) => f.name), tb.tensors), methods: m.methods }
+        : { kind: 'regressor', n_outputs: m.nOut, methods: m.methods };
   const library = libraryOf(root, m, opts);
   const provenance: Provenance = {
     source_sha256: opts.sourceSha256,

@@ -159,3 +159,60 @@ export function outputText(op: Op, text: readonly boolean[]): boolean[] {
       return new Array<boolean>(widthOf(op, text.length)).fill(false);
   }
 }
+
+/** Python `str()` of a category value as scikit-learn prints it in feature names (floats keep `.0`). */
+function pyStr(v: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.0`;
+  return String(v);
+}
+
+/**
+ * Output column names as scikit-learn's `get_feature_names_out` gives them (1.2): scalers and
+ * encoders keep or expand input names (`color_red`), the imputer appends `missingindicator_x`,
+ * PolynomialFeatures writes `x0^2 x1`, PCA `pca0`, ColumnTransformer prefixes `name__`.
+ */
+export function outputNames(op: Op, inNames: readonly string[], tensors: Tensors): string[] {
+  switch (op.kind) {
+    case 'identity':
+    case 'scale':
+    case 'ordinal':
+      return [...inNames];
+    case 'impute':
+      return [...op.keep.map((j) => inNames[j] ?? `x${j}`), ...op.indicator.map((j) => `missingindicator_${inNames[j] ?? `x${j}`}`)];
+    case 'one-hot':
+      return op.categories.flatMap((c, j) => {
+        let vals: readonly string[];
+        if (c.kind === 'string') vals = c.values;
+        else {
+          const d = tensors.get(c.values.tensor)?.data;
+          const out: string[] = [];
+          for (let k = 0; d && k < d.length; k++) out.push(pyStr(Number(d[k])));
+          vals = out;
+        }
+        return vals.filter((_, k) => op.drop[j] !== k).map((v) => `${inNames[j] ?? `x${j}`}_${v}`);
+      });
+    case 'polynomial': {
+      const p = tensors.get(op.powers.tensor)?.data;
+      const [rows, cols] = op.powers.shape as [number, number];
+      return Array.from({ length: rows }, (_, r) => {
+        const terms: string[] = [];
+        for (let j = 0; j < cols; j++) {
+          const e = Number(p?.[r * cols + j] ?? 0);
+          if (e > 0) terms.push(e === 1 ? inNames[j]! : `${inNames[j]}^${e}`);
+        }
+        return terms.length ? terms.join(' ') : '1';
+      });
+    }
+    case 'pca':
+      return Array.from({ length: op.components.shape[0]! }, (_, k) => `pca${k}`);
+    case 'column-select':
+      return op.columns.map((j) => inNames[j] ?? `x${j}`);
+    case 'concat':
+      return op.parts.flatMap((p) => outputNames(p, inNames, tensors).map((n) => `${p.name ?? 'part'}__${n}`));
+    case 'pipeline':
+      return op.steps.reduce<string[]>((names, s) => outputNames(s, names, tensors), [...inNames]);
+    default:
+      return [];
+  }
+}

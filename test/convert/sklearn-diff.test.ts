@@ -49,6 +49,7 @@ describe('scikit-learn fixtures: convert → artifact → predict equals scikit-
         compare(e, method, got, want);
       }
       expect([...model.methods].sort()).toEqual(Object.keys(e.outputs).sort());
+      if (e.feature_names_out && model.ir.output.kind === 'transformer') expect(model.ir.output.names).toEqual(e.feature_names_out);
     });
   }
 });
