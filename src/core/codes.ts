@@ -89,6 +89,7 @@ const TABLE = {
   SCAN_ONNX_CUSTOM_DOMAIN: { doc: 'An ONNX graph uses an operator from a custom domain.', ...BLOCK },
   SCAN_ONNX_EXTERNAL_DATA: { doc: 'An ONNX tensor points at external data outside the model folder.', ...BLOCK },
   SCAN_TORCH_MAGIC: { doc: 'A legacy PyTorch magic number was computed instead of being a literal.', ...BLOCK },
+  SCAN_SIDE_FILE: { doc: 'A joblib ≤ 0.9 array wrapper loads a side file with np.load(allow_pickle=True).', ...BLOCK },
   SCAN_TORCHSCRIPT: { doc: 'A TorchScript archive carries code.', ...BLOCK },
 
   // ── integrity (signing) ─────────────────────────────────────────────────────────────────────

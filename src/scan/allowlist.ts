@@ -53,6 +53,7 @@ const CURATED: AllowEntry[] = [
   ...c('numpy.random._sfc64', 'SFC64', 'Bit-generator class passed to __bit_generator_ctor.'),
   ...c('numpy.random._generator', 'Generator', 'Random generator restored from plain state.'),
   ...c('numpy', 'mean median sum', 'numpy function stored as a parameter value; never called by unpickling.', 'reference'),
+  ...c('builtins', 'len min max abs sum sorted', 'Built-in function stored as a parameter value; never called by unpickling.', 'reference'),
   // ── joblib ───────────────────────────────────────────────────────────────────────────────────
   ...c('joblib.numpy_pickle', 'NumpyArrayWrapper NDArrayWrapper ZNDArrayWrapper',
     'joblib array wrapper: its BUILD state describes the inline array that follows (read by length, never unpickled).'),
@@ -89,6 +90,28 @@ export const ALLOWLIST: readonly AllowEntry[] = [
   ...CURATED,
   ...GENERATED_ALLOW.map(([module, name, use, reason]) => ({ module, name, use, reason })),
 ];
+
+/**
+ * Classes whose instances are dict/list/set containers: APPEND(S)/SETITEM(S)/ADDITEMS on them only fill
+ * them (sklearn's Bunch and the collections types are dict/list subclasses written with NEWOBJ + SETITEMS).
+ */
+export const CONTAINER_TYPES: ReadonlyMap<string, string> = new Map([
+  ['collections.OrderedDict', 'dict subclass'], ['collections.defaultdict', 'dict subclass'], ['collections.Counter', 'dict subclass'],
+  ['collections.deque', 'list-like container'], ['builtins.dict', 'dict'], ['builtins.list', 'list'], ['builtins.set', 'set'],
+  ['sklearn.utils._bunch.Bunch', 'dict subclass with attribute access'], ['sklearn.utils.Bunch', 'dict subclass with attribute access'],
+]);
+
+/**
+ * Allow-listed helpers that call one of their arguments (threats.md §7.3): the argument at each listed
+ * position is judged as if it were called. `copyreg._reconstructor(cls, base, state)` runs
+ * `base.__new__(cls, state)`; `__newobj__(cls, …)` runs `cls.__new__`; numpy's generator constructors call
+ * the bit-generator constructor they are given.
+ */
+export const CALLS_ARGUMENTS: ReadonlyMap<string, readonly number[]> = new Map([
+  ['copyreg._reconstructor', [0, 1]], ['copyreg.__newobj__', [0]], ['copyreg.__newobj_ex__', [0]],
+  ['numpy.random._pickle.__randomstate_ctor', [1]], ['numpy.random._pickle.__generator_ctor', [1]],
+  ['numpy.random._pickle.__bit_generator_ctor', [0]],
+]);
 
 /** Profiles a container implies. Torch checkpoints may hold numpy values and plain Python data. */
 export const PROFILE_MODULES: Readonly<Record<Profile, (module: string) => boolean>> = {

@@ -23,9 +23,17 @@ export function judgeOnnx(model: OnnxModel, sink: Sink): void {
         message: `tensor ${t.tensor ?? ''} reads external data from ${JSON.stringify(t.location)}, outside the model folder` });
     }
   }
+  // A call of a model-local function (domain + op type = the function's domain + name) is defined in the
+  // model itself; every other op from a non-built-in domain needs a native library, inside functions too.
+  const local = new Set<string>();
+  for (const n of model.nodes) {
+    const m = /^function:([^/]*)\/([^/]+)/.exec(n.scope);
+    if (m) local.add(`${m[1]}\u0000${m[2]}`);
+  }
   const domains = new Set<string>();
-  // Ops of model-local functions are defined in the model itself, not in a native library.
-  for (const n of model.nodes) if (!BUILTIN_DOMAINS.has(n.domain) && !model.functionDomains.includes(n.domain)) domains.add(n.domain);
+  for (const n of model.nodes) {
+    if (!BUILTIN_DOMAINS.has(n.domain) && !local.has(`${n.domain}\u0000${n.opType}`)) domains.add(n.domain);
+  }
   for (const o of model.opsetImports) if (!BUILTIN_DOMAINS.has(o.domain) && !model.functionDomains.includes(o.domain)) domains.add(o.domain);
   for (const d of domains) {
     sink.finding({ rule: 'SCAN_ONNX_CUSTOM_DOMAIN', severity: 'high', message: `operators from custom domain ${JSON.stringify(d)} need native code outside the model` });

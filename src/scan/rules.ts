@@ -1,6 +1,6 @@
 import type { PickleEvent, PickleResult, PyValue } from '../formats/pickle/index.js';
-import type { Profile } from './allowlist.js';
-import { classifyGlobal, denyReasonOf, type GlobalVerdict, type Policy } from './classify.js';
+import { CALLS_ARGUMENTS, CONTAINER_TYPES, type Profile } from './allowlist.js';
+import { classifyGlobal, denyReasonOf, normaliseModule, type GlobalVerdict, type Policy } from './classify.js';
 import { NESTED_LOADERS } from './denylist.js';
 import type { Finding, ScanError } from './report.js';
 
@@ -74,6 +74,38 @@ function judgeArguments(ctx: PickleRuleContext, args: readonly PyValue[], callee
   }
 }
 
+const normalisedName = (g: { module: string; name: string }): string => `${normaliseModule(g.module)}.${g.name}`;
+
+/** The class (or factory) behind an instance or call result, as `module.name`. */
+function containerClass(v: PyValue): string | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as { kind?: string; cls?: PyValue; fn?: PyValue };
+  const c = o.kind === 'object' ? o.cls : o.kind === 'call' ? o.fn : undefined;
+  return isGlobal(c) ? normalisedName(c) : undefined;
+}
+
+const SIDE_FILE_WRAPPERS = new Set(['joblib.numpy_pickle.NDArrayWrapper', 'joblib.numpy_pickle.ZNDArrayWrapper']);
+
+/**
+ * joblib ≤ 0.9 wrappers keep arrays in side files that joblib.load opens with np.load(allow_pickle=True)
+ * (formats.md §2.3): a path leaving the model folder reads any file on the machine; a local one is a file
+ * this scan did not see.
+ */
+function judgeSideFile(ctx: PickleRuleContext, target: PyValue, state: PyValue, at: number): void {
+  const cls = containerClass(target);
+  if (!cls || !SIDE_FILE_WRAPPERS.has(cls)) return;
+  const d = state as { kind?: string; keys?: PyValue[]; values?: PyValue[] };
+  const i = d?.kind === 'dict' ? d.keys!.indexOf('filename') : -1;
+  const name = i >= 0 ? d.values![i] : undefined;
+  if (typeof name !== 'string') return;
+  if (name.startsWith('/') || name.includes('\\') || name.split('/').includes('..') || /^[A-Za-z]:/.test(name)) {
+    ctx.sink.finding({ rule: 'SCAN_SIDE_FILE', severity: 'critical', offset: at,
+      message: `${cls} loads ${JSON.stringify(name)} with np.load(allow_pickle=True): a path outside the model folder` });
+  } else {
+    ctx.sink.error({ code: 'SCAN_SIDE_FILE', offset: at, message: `array data lives in side file ${JSON.stringify(name)}, which joblib unpickles: scan the folder` });
+  }
+}
+
 function judgeEvent(ctx: PickleRuleContext, ev: PickleEvent): void {
   switch (ev.kind) {
     case 'global': {
@@ -99,6 +131,15 @@ function judgeEvent(ctx: PickleRuleContext, ev: PickleEvent): void {
         const verdict = classifyGlobal(ctx.policy, callee.module, callee.name, 'construct', ctx.profile);
         if (verdict.kind === 'misused') reportGlobal(ctx, callee.module, callee.name, verdict, ev.at);
         judgeArguments(ctx, ev.args, dotted, ev.at);
+        for (const i of CALLS_ARGUMENTS.get(normalisedName(callee)) ?? []) {
+          const a = ev.args[i];
+          if (!isGlobal(a)) continue;
+          const v = classifyGlobal(ctx.policy, a.module, a.name, 'construct', ctx.profile);
+          if (v.kind === 'misused') {
+            ctx.sink.finding({ rule: 'SCAN_GLOBAL_UNLISTED', severity: 'high', offset: ev.at, global: { module: a.module, name: a.name },
+              message: `${dotted} constructs ${a.module}.${a.name}, which is allowed only as a value` });
+          }
+        }
         return;
       }
       // Calling something that is not a global (the result of another call, e.g. attrgetter("system")(os))
@@ -108,16 +149,20 @@ function judgeEvent(ctx: PickleRuleContext, ev: PickleEvent): void {
       return;
     }
     case 'build':
+      judgeSideFile(ctx, ev.target, ev.state, ev.at);
       if (isGlobal(ev.target)) {
         ctx.sink.finding({ rule: 'SCAN_BUILD_ON_GLOBAL', severity: 'critical', offset: ev.at,
           global: { module: ev.target.module, name: ev.target.name },
           message: `BUILD sets attributes on ${ev.target.module}.${ev.target.name} itself (module/class poisoning gadget)` });
       }
       return;
-    case 'mutation':
+    case 'mutation': {
+      const cls = containerClass(ev.target);
+      if (cls && CONTAINER_TYPES.has(cls)) return;
       ctx.sink.finding({ rule: 'SCAN_MUTATION', severity: 'high', offset: ev.at,
-        message: `${ev.op} on an object that is not a list, dict or set calls its methods` });
+        message: `${ev.op} on ${cls ?? 'an object'}, which is not a list, dict or set: it calls the object's methods` });
       return;
+    }
     case 'persid':
       if (ctx.profile !== 'torch') {
         ctx.sink.error({ code: 'PICKLE_PERSID', offset: ev.at, message: 'persistent id outside a PyTorch checkpoint' });

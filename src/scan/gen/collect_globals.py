@@ -102,6 +102,10 @@ for info in pkgutil.walk_packages(sklearn.__path__, "sklearn."):
     for cname, cls in inspect.getmembers(mod, inspect.isclass):
         if cls.__module__ == info.name and not issubclass(cls, (Warning, BaseException)):
             seen.setdefault((info.name, cls.__qualname__), "sklearn")
+    # Functions are allowed as values only (e.g. GridSearchCV.scorer_ = _passthrough_scorer): never called.
+    for fname, fn in inspect.getmembers(mod, inspect.isfunction):
+        if fn.__module__ == info.name:
+            seen.setdefault((info.name, fn.__qualname__), "sklearn")
     # Cython extension types pickle through a module-level __pyx_unpickle_<Class>(cls, checksum, state).
     for attr in dir(mod):
         if attr.startswith("__pyx_unpickle_"):
