@@ -302,6 +302,78 @@ function packedLt(p: Packed, x: Float64Array | Float32Array, n: number, F: numbe
   }
 }
 
+/** `packedLe`/`packedLt` for a block known to hold no NaN: the missing-value term drops out. */
+function packedLeDense(p: Packed, x: Float64Array | Float32Array, n: number, F: number, t: number, out: Int32Array): void {
+  const { feature: f, child: c, thr: th, leafOf } = p;
+  const root = p.roots[t]!;
+  const D = p.depth[t]!;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o0 = i * F;
+    const o1 = o0 + F;
+    const o2 = o1 + F;
+    const o3 = o2 + F;
+    let a0 = root;
+    let a1 = root;
+    let a2 = root;
+    let a3 = root;
+    for (let d = 0; d < D; d++) {
+      a0 = c[a0]! + +(x[o0 + f[a0]!]! > th[a0]!);
+      a1 = c[a1]! + +(x[o1 + f[a1]!]! > th[a1]!);
+      a2 = c[a2]! + +(x[o2 + f[a2]!]! > th[a2]!);
+      a3 = c[a3]! + +(x[o3 + f[a3]!]! > th[a3]!);
+    }
+    out[i] = leafOf[a0]!;
+    out[i + 1] = leafOf[a1]!;
+    out[i + 2] = leafOf[a2]!;
+    out[i + 3] = leafOf[a3]!;
+  }
+  for (; i < n; i++) {
+    const o = i * F;
+    let a = root;
+    for (let d = 0; d < D; d++) a = c[a]! + +(x[o + f[a]!]! > th[a]!);
+    out[i] = leafOf[a]!;
+  }
+}
+
+function packedLtDense(p: Packed, x: Float64Array | Float32Array, n: number, F: number, t: number, out: Int32Array): void {
+  const { feature: f, child: c, thr: th, leafOf } = p;
+  const root = p.roots[t]!;
+  const D = p.depth[t]!;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o0 = i * F;
+    const o1 = o0 + F;
+    const o2 = o1 + F;
+    const o3 = o2 + F;
+    let a0 = root;
+    let a1 = root;
+    let a2 = root;
+    let a3 = root;
+    for (let d = 0; d < D; d++) {
+      a0 = c[a0]! + +(x[o0 + f[a0]!]! >= th[a0]!);
+      a1 = c[a1]! + +(x[o1 + f[a1]!]! >= th[a1]!);
+      a2 = c[a2]! + +(x[o2 + f[a2]!]! >= th[a2]!);
+      a3 = c[a3]! + +(x[o3 + f[a3]!]! >= th[a3]!);
+    }
+    out[i] = leafOf[a0]!;
+    out[i + 1] = leafOf[a1]!;
+    out[i + 2] = leafOf[a2]!;
+    out[i + 3] = leafOf[a3]!;
+  }
+  for (; i < n; i++) {
+    const o = i * F;
+    let a = root;
+    for (let d = 0; d < D; d++) a = c[a]! + +(x[o + f[a]!]! >= th[a]!);
+    out[i] = leafOf[a]!;
+  }
+}
+
+const hasNaN = (x: Float64Array | Float32Array, len: number): boolean => {
+  for (let q = 0; q < len; q++) if (x[q] !== x[q]) return true;
+  return false;
+};
+
 /** Leaf vectors, normalised to sum 1 per node when `leaf_normalize` (sklearn tree predict_proba; 0 sums stay). */
 function leafValues(op: TreeEnsembleOp, t: Tensors): Float64Array {
   const v = f64(t, op.values);
@@ -363,6 +435,7 @@ export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opt
   const usePacked = soa.catSplit === null && op.split !== 'lightgbm' && opts.packed !== false;
   const packed = usePacked ? buildPacked(soa, roots) : null;
   const packedFn = op.split === 'xgboost' ? packedLt : packedLe;
+  const packedDenseFn = op.split === 'xgboost' ? packedLtDense : packedLeDense;
   const leavesRef = LEAVES[op.split];
   const V = op.value_width;
   const K = op.n_outputs;
@@ -402,8 +475,10 @@ export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opt
         }
         xb = block32;
       } else xb = f.data.subarray(b0 * F, (b0 + bn) * F);
+      const dense = packed !== null && !hasNaN(xb, bn * F);
       for (let tr = 0; tr < T; tr++) {
-        if (packed !== null) packedFn(packed, xb, bn, F, tr, leaves);
+        if (dense) packedDenseFn(packed!, xb, bn, F, tr, leaves);
+        else if (packed !== null) packedFn(packed, xb, bn, F, tr, leaves);
         else leavesRef(soa, xb, bn, F, roots[tr]!, leaves);
         const g = groups[tr]! * V;
         const w = weights !== null ? weights[tr]! : 1;
