@@ -19,7 +19,8 @@ function minkowskiP(s: State): number {
   const params = s.raw('effective_metric_params_');
   const p = (isDict(params) ? scalarNumber(dictLookup(params, 'p')) : undefined) ?? s.optNum('p') ?? 2;
   if (!(Number.isFinite(p) && p >= 1)) s.unsupported(`minkowski p=${p}`, 'p');
-  if (isDict(params) && dictLookup(params, 'w') !== undefined) s.unsupported('weighted minkowski (w=…)', 'effective_metric_params_');
+  const w = isDict(params) ? dictLookup(params, 'w') : undefined;
+  if (w !== undefined && w !== null) s.unsupported('weighted minkowski (w=…)', 'effective_metric_params_');
   return p;
 }
 

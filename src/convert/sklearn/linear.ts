@@ -57,9 +57,7 @@ function sgdActivation(s: State, nClasses: number): Activation | undefined {
   return undefined;
 }
 
-function linearClassifier(s: State, ctx: Ctx, proba: Activation | undefined): Mapped {
-  requireFitted(s, 'classes_');
-  const classes = s.labels();
+function linearClassifier(s: State, ctx: Ctx, proba: Activation | undefined, classes = (requireFitted(s, 'classes_'), s.labels())): Mapped {
   const { coef, intercept, rows, cols } = coefIntercept(s);
   const expected = classes.length === 2 ? 1 : classes.length;
   if (classes.length < 2) s.unsupported('a classifier fitted on a single class');
@@ -88,4 +86,10 @@ export function mapSgdClassifier(s: State, ctx: Ctx): Mapped {
 /** LinearSVC (ovr or crammer_singer: both decide by X·coef_ᵀ + intercept_) has no predict_proba. */
 export function mapLinearSvc(s: State, ctx: Ctx): Mapped {
   return linearClassifier(s, ctx, undefined);
+}
+
+/** RidgeClassifier(CV): `classes_` is a property of the pickled `_label_binarizer` (LabelBinarizer). */
+export function mapRidgeClassifier(s: State, ctx: Ctx): Mapped {
+  const lb = s.child('_label_binarizer');
+  return linearClassifier(s, ctx, undefined, lb.labels());
 }

@@ -16,7 +16,7 @@ import { mapOneHotEncoder, mapOrdinalEncoder } from './encoders.js';
 import { mapGbClassifier, mapGbRegressor } from './gb.js';
 import { mapHgbClassifier, mapHgbRegressor } from './hgb.js';
 import { mapKnnClassifier, mapKnnRegressor } from './knn.js';
-import { mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapSgdClassifier } from './linear.js';
+import { mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapRidgeClassifier, mapSgdClassifier } from './linear.js';
 import { mapGaussianNb } from './naive-bayes.js';
 import { mapFunctionTransformer, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
 import { mapSvc, mapSvr } from './svm.js';
@@ -49,6 +49,28 @@ export const ESTIMATORS: readonly EstimatorRow[] = [
   { cls: 'sklearn.linear_model._logistic.LogisticRegression', family: 'linear', versions: SK, doc: 'ovr/multinomial/liblinear probabilities per multi_class and solver; binary multinomial = softmax([−d, d]).', map: mapLogisticRegression },
   { cls: 'sklearn.linear_model._stochastic_gradient.SGDClassifier', family: 'linear', versions: SK, doc: 'predict_proba for log_loss (≤ 1.0 "log") and modified_huber only.', map: mapSgdClassifier },
   { cls: 'sklearn.svm._classes.LinearSVC', family: 'linear', versions: SK, doc: 'Decision function only (ovr or crammer_singer).', map: mapLinearSvc },
+  // further linear models with the same predict (X·coef_ᵀ + intercept_)
+  { cls: 'sklearn.linear_model._ridge.RidgeCV', family: 'linear', versions: SK, doc: 'As Ridge.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._coordinate_descent.LassoCV', family: 'linear', versions: SK, doc: 'As Lasso.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._coordinate_descent.ElasticNetCV', family: 'linear', versions: SK, doc: 'As ElasticNet.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._coordinate_descent.MultiTaskLasso', family: 'linear', versions: SK, doc: 'Multi-target coef_ (n_targets, n_f).', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._coordinate_descent.MultiTaskElasticNet', family: 'linear', versions: SK, doc: 'Multi-target coef_ (n_targets, n_f).', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._huber.HuberRegressor', family: 'linear', versions: SK, doc: 'predict = X·coef_ + intercept_ (scale_ is training only).', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._bayes.BayesianRidge', family: 'linear', versions: SK, doc: 'Mean prediction (return_std is not offered).', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._bayes.ARDRegression', family: 'linear', versions: SK, doc: 'Mean prediction (return_std is not offered).', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._theil_sen.TheilSenRegressor', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._least_angle.Lars', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._least_angle.LassoLars', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._least_angle.LassoLarsIC', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._least_angle.LarsCV', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._least_angle.LassoLarsCV', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._omp.OrthogonalMatchingPursuit', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._passive_aggressive.PassiveAggressiveRegressor', family: 'linear', versions: SK, doc: 'coef_ (n_f,), intercept_ (1,).', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._logistic.LogisticRegressionCV', family: 'linear', versions: SK, doc: 'Refitted coef_/intercept_; probabilities as LogisticRegression.', map: mapLogisticRegression },
+  { cls: 'sklearn.linear_model._perceptron.Perceptron', family: 'linear', versions: SK, doc: 'Decision function only.', map: mapLinearSvc },
+  { cls: 'sklearn.linear_model._passive_aggressive.PassiveAggressiveClassifier', family: 'linear', versions: SK, doc: 'Decision function only.', map: mapLinearSvc },
+  { cls: 'sklearn.linear_model._ridge.RidgeClassifier', family: 'linear', versions: SK, doc: 'Decision function only; labels from _label_binarizer.', map: mapRidgeClassifier },
+  { cls: 'sklearn.linear_model._ridge.RidgeClassifierCV', family: 'linear', versions: SK, doc: 'As RidgeClassifier.', map: mapRidgeClassifier },
   // libsvm (§4.9)
   { cls: 'sklearn.svm._classes.SVC', family: 'svm', versions: SK, doc: 'One-vs-one libsvm with private _dual_coef_/_intercept_; probability=True via _probA/_probB.', map: mapSvc },
   { cls: 'sklearn.svm._classes.NuSVC', family: 'svm', versions: SK, doc: 'Same fitted state as SVC.', map: mapSvc },
@@ -131,6 +153,7 @@ export const INNER_TYPES: Readonly<Record<string, string>> = {
   'builtins.slice': 'ColumnTransformer column slices and output_indices_.',
   'xgboost.core.Booster': 'XGBoost booster: handle bytes hold the model.',
   'lightgbm.basic.Booster': 'LightGBM booster: state holds model_to_string text.',
+  'sklearn.preprocessing._label.LabelBinarizer': 'RidgeClassifier _label_binarizer: classes_ read.',
   'lightgbm.compat._LGBMLabelEncoder': 'LGBMClassifier _le: labels are read from _classes.',
   'sklearn.preprocessing._label.LabelEncoder': 'Label encoder inside wrappers: labels are read from classes_.',
 };
