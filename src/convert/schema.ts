@@ -205,7 +205,8 @@ export function outputNames(op: Op, inNames: readonly string[], tensors: Tensors
       });
     }
     case 'pca':
-      return Array.from({ length: op.components.shape[0]! }, (_, k) => `pca${k}`);
+      // sklearn ClassNamePrefixFeaturesOutMixin: lower-cased class name + index (pca0, truncatedsvd0).
+      return Array.from({ length: op.components.shape[0]! }, (_, k) => `${(op.name ?? 'pca').toLowerCase()}${k}`);
     case 'column-select':
       return op.columns.map((j) => inNames[j] ?? `x${j}`);
     case 'concat':

@@ -93,3 +93,9 @@ export function mapRidgeClassifier(s: State, ctx: Ctx): Mapped {
   const lb = s.child('_label_binarizer');
   return linearClassifier(s, ctx, undefined, lb.labels());
 }
+
+/** LinearDiscriminantAnalysis: decision = X·coef_ᵀ + intercept_; proba σ (binary) or softmax (its own predict_proba). */
+export function mapLda(s: State, ctx: Ctx): Mapped {
+  const n = s.labels().length;
+  return linearClassifier(s, ctx, n <= 2 ? { kind: 'logistic' } : { kind: 'softmax' });
+}

@@ -199,3 +199,17 @@ export function mapFunctionTransformer(s: State, _ctx: Ctx): Mapped {
   const n = nFeaturesIn(s);
   return { op: { kind: 'identity', name: s.shortName }, role: 'transformer', nIn: n, nOut: n ?? -1, methods: ['transform'], featureNames: featureNamesIn(s) };
 }
+
+/** TruncatedSVD: x·components_ᵀ (no centring) — the PCA operator with a zero mean ((x − 0) is exact). */
+export function mapTruncatedSvd(s: State, ctx: Ctx): Mapped {
+  requireFitted(s, 'components_');
+  const comp = s.mat('components_');
+  const op = {
+    kind: 'pca' as const,
+    name: s.shortName,
+    mean: addTensor(ctx, s, 'mean', 'F64', [comp.cols], new Float64Array(comp.cols)),
+    components: addTensor(ctx, s, 'components', 'F64', [comp.rows, comp.cols], comp.data),
+    whiten: false,
+  };
+  return transformer(s, op, comp.cols, comp.rows);
+}

@@ -16,9 +16,9 @@ import { mapOneHotEncoder, mapOrdinalEncoder } from './encoders.js';
 import { mapGbClassifier, mapGbRegressor } from './gb.js';
 import { mapHgbClassifier, mapHgbRegressor } from './hgb.js';
 import { mapKnnClassifier, mapKnnRegressor } from './knn.js';
-import { mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapRidgeClassifier, mapSgdClassifier } from './linear.js';
+import { mapLda, mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapRidgeClassifier, mapSgdClassifier } from './linear.js';
 import { mapGaussianNb } from './naive-bayes.js';
-import { mapFunctionTransformer, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
+import { mapFunctionTransformer, mapTruncatedSvd, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
 import { mapSvc, mapSvr } from './svm.js';
 import { mapLgbmWrapper, mapXgbWrapper } from './wrappers.js';
 import { mapForestClassifier, mapForestRegressor, mapTreeClassifier, mapTreeRegressor } from './tree.js';
@@ -71,6 +71,7 @@ export const ESTIMATORS: readonly EstimatorRow[] = [
   { cls: 'sklearn.linear_model._passive_aggressive.PassiveAggressiveClassifier', family: 'linear', versions: SK, doc: 'Decision function only.', map: mapLinearSvc },
   { cls: 'sklearn.linear_model._ridge.RidgeClassifier', family: 'linear', versions: SK, doc: 'Decision function only; labels from _label_binarizer.', map: mapRidgeClassifier },
   { cls: 'sklearn.linear_model._ridge.RidgeClassifierCV', family: 'linear', versions: SK, doc: 'As RidgeClassifier.', map: mapRidgeClassifier },
+  { cls: 'sklearn.discriminant_analysis.LinearDiscriminantAnalysis', family: 'linear', versions: SK, doc: 'predict/decision_function/predict_proba (σ binary, softmax multiclass); transform is not offered.', map: mapLda },
   // libsvm (§4.9)
   { cls: 'sklearn.svm._classes.SVC', family: 'svm', versions: SK, doc: 'One-vs-one libsvm with private _dual_coef_/_intercept_; probability=True via _probA/_probB.', map: mapSvc },
   { cls: 'sklearn.svm._classes.NuSVC', family: 'svm', versions: SK, doc: 'Same fitted state as SVC.', map: mapSvc },
@@ -105,6 +106,8 @@ export const ESTIMATORS: readonly EstimatorRow[] = [
   { cls: 'sklearn.preprocessing._polynomial.PolynomialFeatures', family: 'preprocessing', versions: '1.0–1.6', doc: 'powers_ recomputed from degree/interaction_only/include_bias.', map: mapPolynomialFeatures },
   { cls: 'sklearn.preprocessing._data.PolynomialFeatures', family: 'preprocessing', versions: '0.24', doc: 'Module before 1.0.', map: mapPolynomialFeatures },
   { cls: 'sklearn.preprocessing._function_transformer.FunctionTransformer', family: 'preprocessing', versions: SK, doc: 'Only func=None (the identity; ColumnTransformer remainder="passthrough" ≥ 1.0).', map: mapFunctionTransformer },
+  { cls: 'sklearn.decomposition._incremental_pca.IncrementalPCA', family: 'preprocessing', versions: SK, doc: 'Same fitted state as PCA.', map: mapPca },
+  { cls: 'sklearn.decomposition._truncated_svd.TruncatedSVD', family: 'preprocessing', versions: SK, doc: 'x·components_ᵀ (PCA operator, zero mean).', map: mapTruncatedSvd },
   { cls: 'sklearn.decomposition._pca.PCA', family: 'preprocessing', versions: SK, doc: '(x − mean_)·components_ᵀ, optional whitening.', map: mapPca },
   // composition
   { cls: 'sklearn.compose._column_transformer.ColumnTransformer', family: 'composition', versions: SK, doc: 'int/str/slice/mask columns, remainder passthrough/drop, dense output.', map: mapColumnTransformer },
