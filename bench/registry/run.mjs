@@ -46,7 +46,7 @@ try {
   closeSync(fd);
   spawnSync('sync');
 
-  const cp = [], push = [], pull = [], cpSync = [];
+  const cp = [], push = [], pull = [], cpSync = [], sum = [];
   for (let r = 0; r < RUNS; r++) {
     const dst = join(base, 'copy.bin');
     let t = now();
@@ -57,6 +57,10 @@ try {
     spawnSync('sh', ['-c', `cp "${file}" "${dst}" && sync "${dst}"`]);
     cpSync.push(now() - t);
     rmSync(dst);
+
+    t = now();
+    spawnSync('sha256sum', [file]);
+    sum.push(now() - t);
 
     const dir = join(base, `reg-${r}`);
     (await Registry.init(dir, { admin })).close();
@@ -73,10 +77,11 @@ try {
     rmSync(dir, { recursive: true, force: true });
   }
   rmSync(file);
-  const m = { cp: median(cp), cpSync: median(cpSync), push: median(push), pull: median(pull) };
+  const m = { cp: median(cp), cpSync: median(cpSync), sum: median(sum), push: median(push), pull: median(pull) };
   console.log(`\n1 GB artifact (${BYTES} bytes), ${RUNS} runs, medians:`);
   console.log(`  cp                ${m.cp.toFixed(0)} ms  (${mbps(m.cp)} MB/s)`);
   console.log(`  cp + sync         ${m.cpSync.toFixed(0)} ms  (${mbps(m.cpSync)} MB/s)`);
+  console.log(`  sha256sum         ${m.sum.toFixed(0)} ms  (${mbps(m.sum)} MB/s)  (hashing floor: push and pull hash every byte)`);
   console.log(`  modelvault push   ${m.push.toFixed(0)} ms  (${mbps(m.push)} MB/s)  ratio vs cp ${(m.push / m.cp).toFixed(2)}, vs cp+sync ${(m.push / m.cpSync).toFixed(2)}`);
   console.log(`  modelvault pull   ${m.pull.toFixed(0)} ms  (${mbps(m.pull)} MB/s)  ratio vs cp ${(m.pull / m.cp).toFixed(2)}, vs cp+sync ${(m.pull / m.cpSync).toFixed(2)}`);
 

@@ -173,9 +173,10 @@ export interface AuditLog {
   vkey(): string;
   /**
    * Every entry's index and raw canonical bytes, in order (one streaming read; no per-entry
-   * validation: call `verifyAll` first when the bytes must be trusted).
+   * validation: call `verifyAll` first when the bytes must be trusted). With `contains`, only entries
+   * whose bytes contain either string (a pre-filter; callers still check the parsed event).
    */
-  rawEntries(): IterableIterator<{ readonly index: number; readonly data: Uint8Array }>;
+  rawEntries(contains?: readonly [string, string]): IterableIterator<{ readonly index: number; readonly data: Uint8Array }>;
 }
 
 export interface MetadataStore extends MetadataReader {

@@ -347,9 +347,10 @@ export class Registry {
       return await this.ingest(actor, name, meta, input, (d) => (sourceDigest = d));
     } catch (e) {
       if (!isMvError(e)) throw e;
+      // best effort: a failure to log the refusal must not hide why the push was refused
       await this.act(async (_tx, log) =>
         log({ actor, action: 'version.reject', subject: subject(name, null, sourceDigest), before: null, after: { code: e.code }, reason: `${e.code}: ${e.message}`.slice(0, 4000) }),
-      );
+      ).catch(() => undefined);
       throw e;
     }
   }
@@ -824,7 +825,7 @@ export class Registry {
     // Only version and alias events change what is replayed; verifyAll has validated every entry already.
     const VERSION = Buffer.from('"action":"version.');
     const ALIAS = Buffer.from('"action":"alias.');
-    for (const { index: i, data } of this.store.audit.rawEntries()) {
+    for (const { index: i, data } of this.store.audit.rawEntries(['"action":"version.', '"action":"alias.'])) {
       const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       if (!buf.includes(VERSION) && !buf.includes(ALIAS)) continue;
       const e = JSON.parse(buf.toString('utf8')) as AuditEvent;

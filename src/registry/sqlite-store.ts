@@ -150,9 +150,12 @@ export class SqliteMetadataStore implements MetadataStore, MetadataTx {
     migrate(this.db);
     const audit = new AuditStore(this.db, { origin: opts.origin, signingKey: opts.signingKey, clock: opts.clock, keepCheckpointsEvery: 1024 });
     const rows = this.db.prepare('SELECT idx, data FROM audit_leaves ORDER BY idx');
+    // instr() over the BLOB runs in SQLite's C code: much faster than handing every row to JS
+    const some = this.db.prepare('SELECT idx, data FROM audit_leaves WHERE instr(data, ?) > 0 OR instr(data, ?) > 0 ORDER BY idx');
     this.audit = Object.assign(audit, {
-      *rawEntries(): IterableIterator<{ index: number; data: Uint8Array }> {
-        for (const r of rows.iterate() as IterableIterator<{ idx: number; data: Uint8Array }>) yield { index: r.idx, data: r.data };
+      *rawEntries(contains?: readonly [string, string]): IterableIterator<{ index: number; data: Uint8Array }> {
+        const it = contains ? some.iterate(Buffer.from(contains[0]), Buffer.from(contains[1])) : rows.iterate();
+        for (const r of it as IterableIterator<{ idx: number; data: Uint8Array }>) yield { index: r.idx, data: r.data };
       },
     });
   }

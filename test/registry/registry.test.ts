@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTlogProof } from '../../src/audit/index.js';
@@ -74,6 +74,32 @@ describe('push / pull', () => {
     expect(readFileSync(out)).toEqual(readFileSync(join(T.dir, 'w2.safetensors')));
     expect(await codeOf(reg.pull('rita', parseRef('iris'), out))).toBe('USAGE_INVALID');
     expect(await codeOf(reg.pull('rita', parseRef('iris:9'), out))).toBe('REG_NOT_FOUND');
+    // flip one byte of the stored blob: pull refuses and writes nothing
+    const v = await reg.resolve('rita', parseRef('iris:3'));
+    const hex = v.digest.slice(7);
+    const blob = join(reg.layout.blobs, 'sha256', hex.slice(0, 2), hex);
+    const bytes = readFileSync(blob);
+    bytes[bytes.length - 1]! ^= 1;
+    chmodSync(blob, 0o644);
+    writeFileSync(blob, bytes);
+    const bad = join(T.dir, 'corrupt-out');
+    expect(await codeOf(reg.pull('rita', parseRef('iris:3'), bad))).toBe('REG_BLOB_CORRUPT');
+    expect(existsSync(bad)).toBe(false);
+    expect(readdirSync(T.dir).some((n) => n.startsWith('.tmp-'))).toBe(false);
+    bytes[bytes.length - 1]! ^= 1;
+    writeFileSync(blob, bytes);
+    chmodSync(blob, 0o444);
+    expect(await reg.blobs.verify(v.digest)).toBe(true);
+  });
+
+  it('refuses a database written by a newer schema', async () => {
+    const dir = join(T.dir, 'newer');
+    (await Registry.init(dir, { admin: 'x' })).close();
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(join(dir, 'registry.db'));
+    db.pragma('user_version = 99');
+    db.close();
+    expect(await codeOf(Registry.open(dir))).toBe('REG_SCHEMA_UNSUPPORTED');
   });
 });
 

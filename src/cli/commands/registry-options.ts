@@ -11,6 +11,9 @@ export interface RegistryCliOptions {
 
 /** `--registry DIR` (else $MODELVAULT_HOME, else ./.modelvault) and `--json`. */
 export function withRegistry(cmd: Command, json = true): Command {
+  // sub-commands (alias set, audit verify, …) are created before main.ts sets exitOverride on their
+  // parent, so set it here: usage errors then end with exit 4 like every other command
+  cmd.exitOverride();
   cmd.option('--registry <DIR>', 'registry folder (default: $MODELVAULT_HOME, else ./.modelvault)');
   if (json) cmd.option('--json', 'print JSON instead of text');
   return cmd;
