@@ -17,6 +17,8 @@ import { registerInit } from './init.js';
 import { registerList } from './list.js';
 import { registerPull } from './pull.js';
 import { registerPush } from './push.js';
+import { registerQuickstart } from './quickstart.js';
+import { registerServe } from './serve.js';
 import { registerShow } from './show.js';
 import { registerTag } from './tag.js';
 import { registerToken } from './token.js';
@@ -43,6 +45,8 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerList,
   registerPull,
   registerPush,
+  registerQuickstart,
+  registerServe,
   registerShow,
   registerTag,
   registerToken,
