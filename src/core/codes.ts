@@ -124,6 +124,8 @@ const TABLE = {
   INPUT_INVALID: { doc: 'Prediction input has the wrong shape, names, types or missing values.', ...INPUT },
 
   // ── sandbox ─────────────────────────────────────────────────────────────────────────────────
+  SANDBOX_ONNX_LOAD_FAILED: { doc: 'ONNX Runtime could not load the model (invalid graph, unsupported operator or opset, external data).', http: 422, exit: 1 },
+  SANDBOX_ONNX_RUN_FAILED: { doc: 'ONNX Runtime failed while running the model on the given inputs (for example an index out of range).', http: 400, exit: 2 },
   SANDBOX_TIMEOUT: { doc: 'A model worker missed its deadline; it was killed and is being replaced.', http: 503, exit: 2 },
   SANDBOX_UNAVAILABLE: { doc: 'No model worker could run the request (crashed, restarting or shut down).', http: 503, exit: 2 },
 

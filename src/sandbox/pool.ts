@@ -4,9 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { isErrorCode, MvError, type ErrorCode } from '../core/index.js';
 import type { Method } from '../runtime/index.js';
 import { detectIsolation, type Isolation } from './isolation.js';
-import type { FromWorker, ToWorker, WireFrame } from './protocol.js';
+import type { FromWorker, ToWorker, WireFrame, WireTensors } from './protocol.js';
 
 export interface PoolOptions {
+  /**
+   * Which worker runs the models: `artifact` (modelvault/1 artifacts on the TS runtime, the default) or
+   * `onnx` (ONNX models on onnxruntime-node). `onnx` workers also get `--allow-addons` for ORT's native
+   * binding, which native code can use to bypass the permission model (docs/serving.md, ONNX).
+   */
+  readonly kind?: 'artifact' | 'onnx';
   /** Worker processes (each holds every loaded model). Default 1. */
   readonly workers?: number;
   /** Per-batch deadline; a worker that misses it is killed and replaced. Default 2000 ms. */
@@ -48,6 +54,8 @@ interface Pending {
   readonly frame: WireFrame;
   readonly resolve: (r: PoolResult) => void;
   readonly reject: (e: MvError) => void;
+  /** An ONNX run (onnx pools): named tensors in and out, never batched with other requests. */
+  readonly tensors?: { readonly feeds: WireTensors; readonly outputs: readonly string[]; readonly resolve: (t: WireTensors) => void };
 }
 
 interface Batch {
@@ -88,11 +96,14 @@ export class WorkerPool {
     this.opts = {
       workers: opts.workers ?? 1, timeoutMs: opts.timeoutMs ?? 2000, loadTimeoutMs: opts.loadTimeoutMs ?? 30_000, maxBatchRows: opts.maxBatchRows ?? 4096,
       memoryBytes: opts.memoryBytes ?? 4 * 1024 ** 3, heapMb: opts.heapMb ?? 512, cpuSeconds: opts.cpuSeconds ?? 3600,
-      isolation: opts.isolation ?? 'auto', onEvent: opts.onEvent,
+      isolation: opts.isolation ?? 'auto', onEvent: opts.onEvent, kind: opts.kind ?? 'artifact',
     };
-    this.script = opts.workerScript ?? join(ROOT, 'dist', 'sandbox', 'worker.js');
+    this.script = opts.workerScript ?? join(ROOT, 'dist', 'sandbox', this.opts.kind === 'onnx' ? 'onnx-worker.js' : 'worker.js');
     this.readPaths = [join(ROOT, 'dist'), join(ROOT, 'node_modules'), join(ROOT, 'package.json'), dirname(this.script), ...(opts.readPaths ?? [])];
-    this.isolation = detectIsolation();
+    const detected = detectIsolation();
+    this.isolation = this.opts.kind === 'onnx'
+      ? { ...detected, summary: detected.summary.replace('or addons)', 'or addons other than ONNX Runtime, whose native code the permission model does not confine)') }
+      : detected;
     this.workers = Array.from({ length: this.opts.workers }, (_, i) => new Worker(i));
     for (const w of this.workers) this.spawn(w);
   }
@@ -100,6 +111,7 @@ export class WorkerPool {
   private command(): { cmd: string; args: string[] } {
     const node = [
       process.execPath, this.isolation.permissionFlag, ...[...new Set(this.readPaths)].map((p) => `--allow-fs-read=${p}`),
+      ...(this.opts.kind === 'onnx' ? ['--allow-addons'] : []),
       `--max-old-space-size=${this.opts.heapMb}`, '--disable-proto=throw', '--no-warnings', this.script,
     ];
     const wrap: string[] = [];
@@ -138,6 +150,7 @@ export class WorkerPool {
         return;
       }
       case 'result':
+      case 'tensors':
       case 'error': {
         const l = w.loads.get(m.id);
         if (l && m.t === 'error') {
@@ -150,6 +163,7 @@ export class WorkerPool {
         clearTimeout(b.timer);
         w.batch = undefined;
         if (m.t === 'error') for (const p of b.items) p.reject(new MvError(asCode(m.code), m.message));
+        else if (m.t === 'tensors') b.items[0]?.tensors?.resolve(m.tensors);
         else split(b.items, m.shape, m.data);
         this.pump();
         return;
@@ -223,30 +237,56 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Runs an ONNX model (onnx pools) on named input tensors and returns the requested outputs. Each call
+   * is its own worker round trip: requests are not merged, since ONNX inputs need not share a batch axis.
+   */
+  run(key: string, feeds: WireTensors, outputs: readonly string[]): Promise<WireTensors> {
+    if (this.closed) return Promise.reject(new MvError('SANDBOX_UNAVAILABLE', 'the worker pool is closed'));
+    if (!this.models.has(key)) return Promise.reject(new MvError('REG_NOT_FOUND', `model ${key} is not loaded`));
+    return new Promise((resolve, reject) => {
+      const frame = { rows: 1, cols: 0, data: new Float64Array(0) };
+      this.queue.push({ key, method: 'predict', frame, resolve: () => {}, reject, tensors: { feeds, outputs, resolve } });
+      this.pump();
+    });
+  }
+
   private pump(): void {
     while (this.queue.length) {
       const w = this.workers.find((x) => x.ready && !x.batch);
       if (!w) return;
       const first = this.queue[0]!;
+      if (first.tensors) {
+        this.queue.shift();
+        const { feeds, outputs } = first.tensors;
+        this.dispatch(w, [first], 1, (id) => ({ t: 'run', id, key: first.key, feeds, outputs }));
+        continue;
+      }
       const items: Pending[] = [];
       let rows = 0;
       for (let i = 0; i < this.queue.length && rows < this.opts.maxBatchRows; ) {
         const p = this.queue[i]!;
-        if (p.key === first.key && p.method === first.method && p.frame.cols === first.frame.cols && (rows === 0 || rows + p.frame.rows <= this.opts.maxBatchRows)) {
+        if (!p.tensors && p.key === first.key && p.method === first.method && p.frame.cols === first.frame.cols && (rows === 0 || rows + p.frame.rows <= this.opts.maxBatchRows)) {
           items.push(p);
           rows += p.frame.rows;
           this.queue.splice(i, 1);
         } else i++;
       }
-      const id = this.nextId++;
-      const timer = setTimeout(() => this.timeout(w, id), this.opts.timeoutMs);
-      w.batch = { id, items, timer };
-      this.opts.onEvent?.({ kind: 'batch', worker: w.index, requests: items.length, rows });
-      if (!this.send(w, { t: 'predict', id, key: first.key, method: first.method, frame: merge(items.map((p) => p.frame)) })) {
-        clearTimeout(timer);
-        w.batch = undefined;
-        for (const p of items) p.reject(new MvError('SANDBOX_UNAVAILABLE', 'the model worker is restarting'));
-      }
+      const frame = merge(items.map((p) => p.frame));
+      this.dispatch(w, items, rows, (id) => ({ t: 'predict', id, key: first.key, method: first.method, frame }));
+    }
+  }
+
+  /** Sends one batch to an idle worker, under its deadline. */
+  private dispatch(w: Worker, items: readonly Pending[], rows: number, message: (id: number) => ToWorker): void {
+    const id = this.nextId++;
+    const timer = setTimeout(() => this.timeout(w, id), this.opts.timeoutMs);
+    w.batch = { id, items, timer };
+    this.opts.onEvent?.({ kind: 'batch', worker: w.index, requests: items.length, rows });
+    if (!this.send(w, message(id))) {
+      clearTimeout(timer);
+      w.batch = undefined;
+      for (const p of items) p.reject(new MvError('SANDBOX_UNAVAILABLE', 'the model worker is restarting'));
     }
   }
 
