@@ -51,12 +51,16 @@ export function toFrame(schema: InputSchema, X: PredictInput): Frame {
     const j = feats.findIndex((f) => f.type === 'string');
     if (j >= 0) throw new MvError('INPUT_INVALID', `column ${j} (feature ${JSON.stringify(feats[j]!.name)}) needs text; pass rows instead of a Float64Array`, { path: ['input', 0, j] });
     const rows = F === 0 ? 0 : X.length / F;
-    for (let i = 0; i < X.length; i++) {
-      const v = X[i]!;
-      const c = i % F;
-      const f = feats[c]!;
-      if (v !== v && !f.missing) bad(Math.floor(i / F), c, f, 'missing value where the model cannot take one');
-      if (f.type === 'category' && v === v && !Number.isInteger(v)) bad(Math.floor(i / F), c, f, `expected an integer category code, got ${v}`);
+    const noMissing = Uint8Array.from(feats, (f) => (f.missing ? 0 : 1));
+    const category = Uint8Array.from(feats, (f) => (f.type === 'category' ? 1 : 0));
+    const anyCategory = category.includes(1);
+    for (let i = 0, o = 0; i < rows; i++) {
+      for (let c = 0; c < F; c++, o++) {
+        const v = X[o]!;
+        if (v !== v) {
+          if (noMissing[c]) bad(i, c, feats[c], 'missing value where the model cannot take one');
+        } else if (anyCategory && category[c] && !Number.isInteger(v)) bad(i, c, feats[c], `expected an integer category code, got ${v}`);
+      }
     }
     return { rows, cols: F, data: X, names };
   }
