@@ -3,9 +3,10 @@ import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // ../shared/STYLE.md §1: a file imports from its own folder or from lower ranks; same-rank folders
-// don't import each other; ranks 0–3 do no I/O.
+// don't import each other; ranks 0–3 do no I/O. The CLI is the outermost edge (it starts the server), so it
+// sits one rank above server/.
 const RANK: Record<string, number> = {
-  core: 0, formats: 1, integrity: 1, audit: 1, scan: 2, runtime: 2, convert: 3, host: 4, sandbox: 4, registry: 5, server: 6, cli: 6,
+  core: 0, formats: 1, integrity: 1, audit: 1, scan: 2, runtime: 2, convert: 3, host: 4, sandbox: 4, registry: 5, server: 6, cli: 7,
 };
 const PURE_FORBIDDEN = ['node:fs', 'node:fs/promises', 'node:net', 'node:child_process', 'node:http', 'node:worker_threads'];
 const SRC = new URL('../src/', import.meta.url).pathname;

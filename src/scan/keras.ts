@@ -9,6 +9,7 @@ import type { Sink } from './rules.js';
 const KERAS_MODULES = /^(keras|tf_keras|tensorflow\.keras|tensorflow\.python\.keras|keras_hub|keras_nlp|keras_cv)(\.|$)/;
 const UNSAFE_SWITCHES = ['enable_unsafe_deserialization', 'safe_mode', 'safe_mode_saving', 'set_global_attribute'];
 const MAX_DEPTH = 200;
+const LOOKUP_LAYERS = new Set(['StringLookup', 'IntegerLookup', 'TextVectorization', 'Hashing']);
 
 export function judgeKerasConfig(config: unknown, sink: Sink): void {
   if (config === undefined || config === null) return;
@@ -42,6 +43,14 @@ function walk(v: unknown, sink: Sink, depth: number, path: string): void {
   }
   if (typeof v !== 'object' || v === null) return;
   const o = v as Record<string, unknown>;
+  if (o.class_name === 'TFSMLayer') {
+    sink.finding({ rule: 'SCAN_KERAS_UNSAFE', severity: 'high', message: `${path} is a TFSMLayer: it loads a TensorFlow SavedModel (arbitrary graph ops) from outside the file` });
+  }
+  const cfg = o.config as Record<string, unknown> | undefined;
+  if (typeof o.class_name === 'string' && LOOKUP_LAYERS.has(o.class_name) && cfg && typeof cfg === 'object' && typeof cfg.vocabulary === 'string') {
+    // CVE-2025-12058: a vocabulary given as a path or URL is read while the model loads.
+    sink.finding({ rule: 'SCAN_KERAS_UNSAFE', severity: 'high', message: `${path} (${o.class_name}) reads its vocabulary from ${JSON.stringify(cfg.vocabulary).slice(0, 80)} at load time` });
+  }
   if (o.class_name === 'Lambda') {
     sink.finding({ rule: 'SCAN_KERAS_LAMBDA', severity: 'critical', message: `${path} is a ${String(o.class_name)} layer: it carries serialised Python code` });
   }

@@ -121,19 +121,18 @@ export async function scanSource(src: ByteSource, path: string, opts: ScanOption
   const start = now();
   const s = new FileScan(limits, opts.policy ?? DEFAULT_POLICY, start + limits.maxMillisPerFile, now);
   let format = 'unknown';
-  let readWhole = false;
   try {
     if (src.size > limits.maxInputBytes) {
       throw new MvError('LIMIT_EXCEEDED', `input is ${src.size} bytes`, { limit: 'maxInputBytes', actual: src.size });
     }
     const sniffed = sniffSource(src);
     format = sniffed.kind;
-    readWhole = await scanContent(s, src, sniffed, 0);
+    await scanContent(s, src, sniffed, 0);
   } catch (e) {
     s.fail(e);
   }
   // Hashing is free for small files (already in memory); for large ones it would read every tensor byte.
-  const sha256 = opts.hash || (readWhole && src.size <= HASH_FREE_BYTES) ? sha256Hex(src.read(0, src.size)) : undefined;
+  const sha256 = opts.hash || src.size <= HASH_FREE_BYTES ? sha256Hex(src.read(0, src.size)) : undefined;
   return finish(s, path, src.size, format, sha256, opts.threshold ?? 'medium', now() - start);
 }
 
@@ -161,9 +160,9 @@ function sniffSource(src: ByteSource): Sniffed {
 const COMPRESSED = new Set<string>(['gzip', 'zlib', 'bz2', 'xz', 'lzma', 'lz4', 'joblib-zf']);
 
 /**
- * Dispatches on the sniffed kind. Returns true when the whole input was read (so hashing it is free).
+ * Dispatches on the sniffed kind.
  */
-async function scanContent(s: FileScan, src: ByteSource, sn: Sniffed, depth: number): Promise<boolean> {
+async function scanContent(s: FileScan, src: ByteSource, sn: Sniffed, depth: number): Promise<void> {
   s.checkTime();
   if (depth > s.limits.maxContainerDepth) {
     throw new MvError('LIMIT_EXCEEDED', `containers nested deeper than ${s.limits.maxContainerDepth}`, { limit: 'maxContainerDepth', actual: depth });
@@ -178,29 +177,29 @@ async function scanContent(s: FileScan, src: ByteSource, sn: Sniffed, depth: num
     const data = await decompress(kind as CompressionKind, src.read(0, src.size), s.limits);
     const inner = bytesSource(data);
     await s.within(`(${kind})`, async () => { await scanContent(s, inner, sniffSource(inner), depth + 1); });
-    return true;
+    return;
   }
   switch (kind) {
     case 'zip':
       await scanZip(s, src, depth);
-      return false;
+      return;
     case 'tar':
       await scanTar(s, src, depth);
-      return false;
+      return;
     case 'pickle':
     case 'pickle-text':
       scanPickleStream(s, src.read(0, src.size), 'pickle');
-      return true;
+      return;
     case 'torch-legacy':
       judgeLegacyTorch(src.read(0, src.size), { policy: s.policy, sink: s, limits: s.limits, parse: (b, o) => parsePickle(b, o) });
-      return true;
+      return;
     case 'npy':
       scanNpy(s, src.read(0, src.size));
-      return true;
+      return;
     case 'safetensors':
       // Header validation only (formats.md §8); tensor bytes are data and are not read.
       parseSafetensors(src);
-      return false;
+      return;
     case 'hdf5': {
       // Loaded on demand: the HDF5 reader is large and most scans never need it.
       const { readKerasH5Config } = await import('../formats/hdf5/index.js');
@@ -210,19 +209,19 @@ async function scanContent(s: FileScan, src: ByteSource, sn: Sniffed, depth: num
       }
       judgeKerasConfig(cfg.modelConfig, s);
       judgeKerasConfig(cfg.trainingConfig, s);
-      return true;
+      return;
     }
     case 'onnx': {
       const { readOnnx } = await import('../formats/onnx/index.js');
       judgeOnnx(readOnnx(src.read(0, src.size), s.limits), s);
-      return true;
+      return;
     }
     case 'xgboost-json':
     case 'xgboost-ubj':
     case 'lightgbm':
       // Data-only formats: nothing in them is executed by their loaders. Their structure is validated by
       // `convert`; the scanner records them as data.
-      return false;
+      return;
     case '7z':
     case 'rar':
     case 'zstd':
@@ -285,7 +284,15 @@ function startsPickle(b: Uint8Array, at: number): boolean {
 
 function scanNpy(s: FileScan, bytes: Uint8Array): void {
   const npy = parseNpy(bytes);
-  if (npy.isObject) scanPickleStream(s, bytes.subarray(npy.dataOffset), 'pickle');
+  if (npy.isObject) {
+    scanPickleStream(s, bytes.subarray(npy.dataOffset), 'pickle');
+    return;
+  }
+  // Plain data must be exactly what the header declares: no hidden tail, no short array.
+  const have = bytes.length - npy.dataOffset;
+  if (npy.dataBytes !== undefined && have !== npy.dataBytes) {
+    s.error({ code: 'NPY_HEADER_INVALID', offset: npy.dataOffset, message: `the header declares ${npy.dataBytes} data bytes, the file has ${have}` });
+  }
 }
 
 function memberKind(s: FileScan, src: ByteSource, m: ZipMember): Promise<{ sniffed: Sniffed; bytes?: Uint8Array }> {
