@@ -3,7 +3,7 @@
  * sniff the content, decompress joblib containers, run the inert pickle VM, convert, encode the
  * artifact and check parity between the in-memory conversion and the decoded artifact.
  */
-import { DEFAULT_LIMITS, MvError, isMvError, type Limits } from '../core/index.js';
+import { DEFAULT_LIMITS, MvError, isMvError, type ByteSource, type Limits } from '../core/index.js';
 import { decompress, type CompressionKind } from '../formats/compress/index.js';
 import { parsePickle, type PyValue } from '../formats/pickle/index.js';
 import { sniff, SNIFF_HEAD_BYTES, SNIFF_TAIL_BYTES, type SniffKind } from '../formats/sniff/index.js';
@@ -154,6 +154,13 @@ export function checkParity(artifact: Model, ir: ModelIR, tensors: ReadonlyMap<s
 
 // ── convert a file ──────────────────────────────────────────────────────────────────────────────
 
+function torchConversion(input: Uint8Array | ByteSource, sniffed: SniffKind, opts: ConvertFileOptions, limits: Limits): FileConversion {
+  const { bytes: out, conversion } = convertTorch(input, {
+    limits, sourceSha256: opts.sourceSha256, created: opts.created, ...(opts.converterVersion ? { converterVersion: opts.converterVersion } : {}),
+  });
+  return { kind: 'tensors', bytes: out, source: { sniffed, container: `torch-${conversion.format}` }, torch: conversion };
+}
+
 /** XGBoost JSON/UBJSON and LightGBM text models, through the runtime engineer's readers and mappers. */
 function libraryModel(bytes: Uint8Array, kind: SniffKind): { description: ModelDescription; tensors: ReadonlyMap<string, IrTensor>; library: { name: string; version: string }; notes: string[] } | undefined {
   if (kind === 'xgboost-json' || kind === 'xgboost-ubj') {
@@ -200,15 +207,19 @@ export type FileConversion =
  * Converts a legacy model file (already scanned clean by the caller): joblib/pickle of
  * scikit-learn → modelvault/1 artifact; PyTorch checkpoint → plain safetensors.
  */
-export async function convertFile(bytes: Uint8Array, opts: ConvertFileOptions): Promise<FileConversion> {
+export async function convertFile(input: Uint8Array | ByteSource, opts: ConvertFileOptions): Promise<FileConversion> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  const opened = await openModelFile(bytes, limits);
-  if (opened.kind === 'torch') {
-    const { bytes: out, conversion } = convertTorch(bytes, {
-      limits, sourceSha256: opts.sourceSha256, created: opts.created, ...(opts.converterVersion ? { converterVersion: opts.converterVersion } : {}),
-    });
-    return { kind: 'tensors', bytes: out, source: { sniffed: opened.sniffed, container: `torch-${conversion.format}` }, torch: conversion };
+  // A large PyTorch zip is read member by member from a ByteSource; everything else is read whole.
+  if (!(input instanceof Uint8Array)) {
+    const s = sniff(input.read(0, SNIFF_HEAD_BYTES), input.read(Math.max(0, input.size - SNIFF_TAIL_BYTES), SNIFF_TAIL_BYTES), input.size);
+    if (s.kind === 'zip') return torchConversion(input, s.kind, opts, limits);
+    if (input.size > limits.maxInputBytes) throw new MvError('LIMIT_EXCEEDED', `input is ${input.size} bytes`, { limit: 'maxInputBytes', actual: input.size });
+    return convertFile(input.read(0, input.size), opts);
   }
+  const bytes = input;
+  const opened = await openModelFile(bytes, limits);
+  if (opened.kind === 'torch') return torchConversion(bytes, opened.sniffed, opts, limits);
+
   if (opened.kind === 'other') {
     const lib = libraryModel(bytes, opened.sniffed);
     if (!lib) {

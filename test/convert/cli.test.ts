@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
 import { convertFile } from '../../src/convert/index.js';
+import { bytesSource } from '../../src/core/index.js';
 import { loadModel, predict, type Cell } from '../../src/runtime/index.js';
 import { compare, listExpected, SKLEARN_DIR } from './fixtures.js';
 
@@ -166,6 +167,18 @@ describe('convertFile: every source format', { timeout: 30_000 }, () => {
     expect(p.kind === 'model' && p.source.container).toBe('pickle');
     const t = await convertFile(new Uint8Array(readFileSync(SKLEARN_DIR + 'torch/state_dict_legacy.pt')), OPTS);
     expect(t.kind === 'tensors' && t.torch.format).toBe('legacy');
+  });
+
+  it('reads a PyTorch zip from a ByteSource by ranges, and other files from a ByteSource whole', async () => {
+    const bytes = new Uint8Array(readFileSync(SKLEARN_DIR + 'torch/state_dict_zip.pt'));
+    const src = bytesSource(bytes);
+    let read = 0;
+    const counting = { size: src.size, read: (o: number, n: number) => { read += n; return src.read(o, n); } };
+    const t = await convertFile(counting, OPTS);
+    expect(t.kind).toBe('tensors');
+    expect(read).toBeLessThan(bytes.length * 2);
+    const j = await convertFile(bytesSource(new Uint8Array(readFileSync(SKLEARN_DIR + 'ridge.joblib'))), OPTS);
+    expect(j.kind).toBe('model');
   });
 
   it('refuses other content', async () => {

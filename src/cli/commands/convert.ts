@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { MvError } from '../../core/index.js';
@@ -11,15 +11,6 @@ interface ConvertCliOptions {
   format: 'text' | 'json';
   force?: boolean;
   parity: boolean;
-}
-
-function readUserFile(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new MvError(code === 'ENOENT' ? 'IO_NOT_FOUND' : 'IO_ERROR', `cannot read ${path} (${code ?? 'error'})`);
-  }
 }
 
 /** Writes through a temporary file and a rename, so a failed write never leaves half an artifact. */
@@ -64,20 +55,30 @@ Exit codes: 0 converted, 1 refused by the scanner or unsupported/invalid model, 
       const out = ctx.output;
       if (resolve(input) === resolve(o.output)) throw new MvError('USAGE_INVALID', 'OUT must differ from IN');
       if (existsSync(o.output) && !o.force) throw new MvError('USAGE_INVALID', `${o.output} exists (use --force to overwrite)`);
-      const bytes = readUserFile(input);
+      const { openFileSource } = await import('../../host/index.js');
       const { scanSource } = await import('../../scan/index.js');
-      const { bytesSource, sha256Hex } = await import('../../core/index.js');
-      const report = await scanSource(bytesSource(bytes), input, { hash: true, now: () => performance.now() });
-      if (report.status !== 'clean') {
-        if (o.format === 'json') out.out(JSON.stringify({ converted: false, input, scan: report }, null, 2));
-        else printBlocked(out, report);
-        throw new ExitCode(1);
-      }
+      const { sha256Hex } = await import('../../core/index.js');
       const { convertFile } = await import('../../convert/index.js');
-      const sha256 = sha256Hex(bytes);
-      const started = performance.now();
-      const c = await convertFile(bytes, { sourceSha256: sha256, created: new Date().toISOString(), converterVersion: ctx.version, parity: o.parity });
-      const millis = performance.now() - started;
+      // One ByteSource for scan and conversion: what is converted is exactly what was scanned, and a
+      // large checkpoint is read by ranges rather than held twice.
+      const opened = openFileSource(input);
+      let c;
+      let sha256: string;
+      let millis: number;
+      try {
+        const report = await scanSource(opened.source, input, { hash: true, now: () => performance.now() });
+        if (report.status !== 'clean') {
+          if (o.format === 'json') out.out(JSON.stringify({ converted: false, input, scan: report }, null, 2));
+          else printBlocked(out, report);
+          throw new ExitCode(1);
+        }
+        sha256 = report.sha256 ?? sha256Hex(opened.source.read(0, opened.source.size));
+        const started = performance.now();
+        c = await convertFile(opened.source, { sourceSha256: sha256, created: new Date().toISOString(), converterVersion: ctx.version, parity: o.parity });
+        millis = performance.now() - started;
+      } finally {
+        opened.close();
+      }
       writeAtomic(o.output, c.bytes);
       if (o.format === 'json') {
         out.out(JSON.stringify(
