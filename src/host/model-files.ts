@@ -72,7 +72,8 @@ export async function listModelFiles(modelPath: string, opts: ListOptions = {}):
     throw new MvError((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'IO_NOT_FOUND' : 'IO_ERROR', `cannot read model path ${modelPath}`);
   }
   const root = await realpath(given).catch(() => given);
-  if (st.isSymbolicLink() && !opts.allowSymlinks) unsafe(modelPath, 'it is a symlink (allow symlinks to follow it)');
+  // The model path itself may be a symlink (e.g. models/current -> models/v3): it is resolved once and
+  // everything below is judged relative to the resolved folder.
   const rst = st.isSymbolicLink() ? await stat(root) : st;
   const ignores = [
     ...(opts.ignorePaths ?? []).map(normalizeIgnorePath).filter((p): p is string => p !== null),

@@ -323,3 +323,16 @@ describe('progress bar', () => {
     expect(chunks.join('')).toContain('hashing');
   });
 });
+
+describe('symlinked model path', () => {
+  it('the model path itself may be a symlink; links below it still follow the rules', async () => {
+    const dir = makeModel();
+    const link = join(tmp, `current-${n++}`);
+    symlinkSync(dir, link);
+    const { privatePem, publicPem } = generateSigningKey();
+    const sig = join(tmp, 'link.sig');
+    const s = await signModel(link, { privateKey: privatePem, signaturePath: sig });
+    expect(s.modelName).toBe(link.split('/').pop());
+    expect((await verifyModel(dir, { signature: sig, trust: { kind: 'key', publicKey: publicPem } })).ok).toBe(true);
+  });
+});
