@@ -4,4 +4,4 @@
  */
 export { WorkerPool, type PoolOptions, type PoolEvent, type PoolResult } from './pool.js';
 export { detectIsolation, type Isolation } from './isolation.js';
-export type { WireFrame } from './protocol.js';
+export type { WireFrame, WireTensor, WireTensors, WireTensorType } from './protocol.js';
