@@ -55,20 +55,27 @@ export async function openModelFile(bytes: Uint8Array, limits: Limits = DEFAULT_
 
 // ── parity ──────────────────────────────────────────────────────────────────────────────────────
 
+type Known = Map<number, readonly (string | number)[]>;
+
 /** Categories each input column feeds into (first one-hot/ordinal that reads it), for synthetic rows. */
-function textCategories(op: Op, cols: readonly number[], out: Map<number, readonly string[]>): void {
+function textCategories(op: Op, cols: readonly number[], out: Known, tensors?: ReadonlyMap<string, IrTensor>): void {
   switch (op.kind) {
     case 'one-hot':
     case 'ordinal':
       op.categories.forEach((c, j) => {
         const src = cols[j];
-        if (c.kind === 'string' && src !== undefined && !out.has(src)) out.set(src, c.values);
+        if (src === undefined || out.has(src)) return;
+        if (c.kind === 'string') out.set(src, c.values);
+        else {
+          const d = tensors?.get(c.values.tensor)?.data;
+          if (d && d.length) out.set(src, Array.from({ length: d.length }, (_, k) => Number(d[k])).filter((x) => !Number.isNaN(x)));
+        }
       });
       return;
     case 'column-select':
       return;
     case 'concat':
-      for (const p of op.parts) textCategories(p, cols, out);
+      for (const p of op.parts) textCategories(p, cols, out, tensors);
       return;
     case 'pipeline': {
       let c = cols;
@@ -76,10 +83,10 @@ function textCategories(op: Op, cols: readonly number[], out: Map<number, readon
         if (s.kind === 'column-select') c = s.columns.map((j) => c[j]!);
         else if (s.kind === 'impute') {
           const keep = s.keep.map((j) => c[j]!);
-          textCategories(s, c, out);
+          textCategories(s, c, out, tensors);
           c = keep;
         } else {
-          textCategories(s, c, out);
+          textCategories(s, c, out, tensors);
           if (s.kind !== 'identity') return;
         }
       }
@@ -93,10 +100,10 @@ function textCategories(op: Op, cols: readonly number[], out: Map<number, readon
   }
 }
 
-/** Deterministic synthetic rows (a fixed LCG, no clock or randomness): numbers in [−2, 2), known categories for text. */
-export function syntheticRows(ir: ModelIR, n: number): Cell[][] {
-  const cats = new Map<number, readonly string[]>();
-  textCategories(ir.graph, ir.input.features.map((_, j) => j), cats);
+/** Deterministic synthetic rows (a fixed LCG, no clock or randomness): numbers in [−2, 2), known categories where an encoder reads the column. */
+export function syntheticRows(ir: ModelIR, n: number, tensors?: ReadonlyMap<string, IrTensor>): Cell[][] {
+  const cats: Known = new Map();
+  textCategories(ir.graph, ir.input.features.map((_, j) => j), cats, tensors);
   let state = 0x2545f491;
   const next = (): number => {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
@@ -105,10 +112,9 @@ export function syntheticRows(ir: ModelIR, n: number): Cell[][] {
   return Array.from({ length: n }, () =>
     ir.input.features.map((f, j): Cell => {
       const u = next();
-      if (f.type === 'string') {
-        const c = cats.get(j) ?? ['a'];
-        return c[Math.floor(u * c.length)]!;
-      }
+      const known = cats.get(j);
+      if (known && known.length) return known[Math.floor(u * known.length)]!;
+      if (f.type === 'string') return 'a';
       if (f.type === 'category') return Math.floor(u * 4);
       return Math.round((u * 4 - 2) * 1e6) / 1e6;
     }),
@@ -130,7 +136,7 @@ const sameValue = (a: unknown, b: unknown): boolean => a === b || (typeof a === 
  */
 export function checkParity(artifact: Model, ir: ModelIR, tensors: ReadonlyMap<string, IrTensor>, n = 16): ParityResult {
   const direct = compileModel({ ir, tensors, bytes: 0 });
-  const rows = syntheticRows(ir, n);
+  const rows = syntheticRows(ir, n, tensors);
   const methods: Method[] = [];
   for (const m of artifact.methods) {
     let a;

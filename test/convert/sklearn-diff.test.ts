@@ -4,7 +4,7 @@
  * model has; labels must be identical, probabilities/scores/transforms within 1e-9.
  */
 import { describe, expect, it } from 'vitest';
-import { convertGraph } from '../../src/convert/index.js';
+import { checkParity, convertGraph } from '../../src/convert/index.js';
 import { encodeArtifact, loadModel, predict, type Cell, type Method } from '../../src/runtime/index.js';
 import { compare, listExpected, loadGraph, type Expected } from './fixtures.js';
 
@@ -56,6 +56,10 @@ describe('scikit-learn fixtures: convert → artifact → predict equals scikit-
       }
       expect([...model.methods].sort()).toEqual(Object.keys(e.outputs).sort());
       if (e.feature_names_out && model.ir.output.kind === 'transformer') expect(model.ir.output.names).toEqual(e.feature_names_out);
+      // round trip: the decoded artifact predicts exactly as the in-memory conversion on synthetic rows
+      const parity = checkParity(model, c.ir, c.tensors);
+      expect(parity.skipped, e.name).toBeUndefined();
+      expect(parity.methods.length).toBe(model.methods.length);
     });
   }
 });
