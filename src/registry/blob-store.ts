@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmod, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MvError } from '../core/index.js';
-import { CHUNK_BYTES, copyHashed, ensureDir, fsyncDir, hexDigest, ioFail, pidAlive, renameDurable, tempName, tempOwner, writeDurable } from './fs-util.js';
+import { CHUNK_BYTES, copyHashed, ensureDir, fsyncDir, hexDigest, ioFail, pidAlive, pipeHashed, renameDurable, tempName, tempOwner, writeDurable } from './fs-util.js';
 
 /** `sha256:<64 lowercase hex>`. */
 export type Digest = string;
@@ -135,32 +135,35 @@ export class FsBlobStore implements BlobStore {
   }
 
   async readTo(digest: Digest, dest: string): Promise<BlobInfo> {
+    const { path } = this.pathOf(digest);
+    const input = await open(path, 'r').catch((e) => {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new MvError('REG_BLOB_CORRUPT', `blob ${digest} is missing from the store`);
+      throw ioFail(`cannot read blob ${digest}`, e);
+    });
     const dir = dirname(dest);
     const tmp = join(dir, tempName());
-    const out = await open(tmp, 'wx', 0o644).catch((e) => {
-      throw ioFail(`cannot write to ${dir}`, e);
-    });
-    let size = 0;
     try {
-      for await (const chunk of this.read(digest)) {
-        let off = 0;
-        while (off < chunk.length) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
-        size += chunk.length;
+      const out = await open(tmp, 'wx', 0o644).catch((e) => {
+        throw ioFail(`cannot write to ${dir}`, e);
+      });
+      let info: { digest: string; size: number };
+      try {
+        info = await pipeHashed(input, out);
+        if (info.digest !== digest) throw new MvError('REG_BLOB_CORRUPT', `blob ${digest} is corrupt: its bytes hash to ${info.digest}`);
+        await out.sync();
+      } finally {
+        await out.close();
       }
-      await out.sync();
-      await out.close();
+      await rename(tmp, dest).catch((e) => {
+        throw ioFail(`cannot write ${dest}`, e);
+      });
+      return { digest, size: info.size };
     } catch (e) {
-      await out.close().catch(() => {});
       await unlink(tmp).catch(() => {});
       throw e;
+    } finally {
+      await input.close();
     }
-    try {
-      await rename(tmp, dest);
-    } catch (e) {
-      await unlink(tmp).catch(() => {});
-      throw ioFail(`cannot write ${dest}`, e);
-    }
-    return { digest, size };
   }
 
   async verify(digest: Digest): Promise<boolean> {

@@ -75,6 +75,36 @@ export async function hashFile(path: string): Promise<{ digest: string; size: nu
   }
 }
 
+type Handle = Awaited<ReturnType<typeof open>>;
+
+async function writeAll(out: Handle, buf: Buffer, n: number): Promise<void> {
+  let off = 0;
+  while (off < n) off += (await out.write(buf, off, n - off)).bytesWritten;
+}
+
+/**
+ * Streams `input` into `out` and a SHA-256, overlapping the three: while chunk i is written (thread
+ * pool) and hashed (main thread), chunk i+1 is read into the second buffer. Returns the digest of
+ * exactly the bytes written and their count.
+ */
+export async function pipeHashed(input: Handle, out: Handle): Promise<{ digest: string; size: number }> {
+  const h = createHash('sha256');
+  let a = Buffer.allocUnsafe(CHUNK_BYTES);
+  let b = Buffer.allocUnsafe(CHUNK_BYTES);
+  let size = 0;
+  let n = (await input.read(a, 0, a.length, null)).bytesRead;
+  while (n > 0) {
+    const w = writeAll(out, a, n);
+    const r = input.read(b, 0, b.length, null);
+    h.update(a.subarray(0, n));
+    size += n;
+    const [, next] = await Promise.all([w, r]);
+    n = next.bytesRead;
+    [a, b] = [b, a];
+  }
+  return { digest: `sha256:${h.digest('hex')}`, size };
+}
+
 /**
  * Copies `src` to `dest` (created exclusively with `mode`), hashing on the way, then fsyncs `dest`.
  * Returns the digest of exactly the bytes written.
@@ -88,20 +118,9 @@ export async function copyHashed(src: string, dest: string, mode = 0o600): Promi
       throw ioFail(`cannot create ${dest}`, e);
     });
     try {
-      const h = createHash('sha256');
-      const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-      let size = 0;
-      for (;;) {
-        const { bytesRead } = await input.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        const chunk = buf.subarray(0, bytesRead);
-        h.update(chunk);
-        let off = 0;
-        while (off < bytesRead) off += (await out.write(chunk, off, bytesRead - off)).bytesWritten;
-        size += bytesRead;
-      }
+      const r = await pipeHashed(input, out);
       await out.sync();
-      return { digest: `sha256:${h.digest('hex')}`, size };
+      return r;
     } finally {
       await out.close();
     }
