@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { MvError } from '../core/index.js';
 import type { Registry, VersionRecord } from '../registry/index.js';
 import type { InputSchema, Label, Method, OutputSchema } from '../runtime/index.js';
-import type { PoolResult, WireFrame, WorkerPool } from '../sandbox/index.js';
+import type { PoolOptions, PoolResult, WireFrame, WorkerPool } from '../sandbox/index.js';
+import { createOnnxPool, onnxServed, parseOnnxInfo, runOnnx, type OnnxGraph } from './onnx.js';
 
 /** What the server knows about a loaded model version (from its artifact description, never from code). */
 export interface ServedVersion {
@@ -13,6 +14,8 @@ export interface ServedVersion {
   readonly input: InputSchema;
   readonly output: OutputSchema;
   readonly methods: readonly Method[];
+  /** ONNX models (format `onnx`) only: their graph inputs and outputs; they run in the onnx pool (onnx.ts). */
+  readonly onnx?: OnnxGraph;
 }
 
 /** Reference from a URL: no version ⇒ the serving alias; a number ⇒ that version; otherwise an alias name. */
@@ -24,6 +27,8 @@ export interface ModelServiceOptions {
   /** How long an alias resolution is cached before the registry is asked again. Default 1000 ms. */
   readonly aliasTtlMs?: number;
   readonly clock?: () => number;
+  /** Options of the separate pool of ONNX workers, started on the first ONNX load (onnx.ts). */
+  readonly onnxPool?: PoolOptions;
 }
 
 /**
@@ -38,8 +43,11 @@ export class ModelService {
   private readonly defaultAlias: string;
   private readonly ttl: number;
   private readonly clock: () => number;
+  private readonly onnxPoolOptions: PoolOptions;
+  private onnxPoolValue: WorkerPool | undefined;
 
   constructor(readonly registry: Registry, readonly pool: WorkerPool, readonly actor: string, opts: ModelServiceOptions = {}) {
+    this.onnxPoolOptions = opts.onnxPool ?? {};
     this.defaultAlias = opts.defaultAlias ?? 'production';
     this.ttl = opts.aliasTtlMs ?? 1000;
     this.clock = opts.clock ?? Date.now;
@@ -92,6 +100,7 @@ export class ModelService {
   }
 
   private async load(version: VersionRecord, key: string): Promise<ServedVersion> {
+    if (version.format === 'onnx') return this.loadOnnx(version, key);
     if (version.format !== 'modelvault/1') {
       throw new MvError('CONVERT_UNSUPPORTED', `${key} is stored as ${version.format}; only modelvault/1 artifacts are served`);
     }
@@ -112,10 +121,40 @@ export class ModelService {
 
   /** Runs one method for a batch of rows in the sandbox. */
   run(served: ServedVersion, method: Method, frame: WireFrame): Promise<PoolResult> {
+    if (served.onnx) return runOnnx(this.onnxPool(), served, frame);
     if (!served.methods.includes(method)) {
       throw new MvError('INPUT_INVALID', `${served.key} has no ${method} (available: ${served.methods.join(', ')})`);
     }
     return this.pool.predict(served.key, method, frame);
+  }
+
+  // ── ONNX (onnx.ts): a separate pool of onnx workers, started on first use ─────────────────────
+
+  /** The onnx worker pool (started on first use). */
+  onnxPool(): WorkerPool {
+    this.onnxPoolValue ??= createOnnxPool(this.onnxPoolOptions);
+    return this.onnxPoolValue;
+  }
+
+  private async loadOnnx(version: VersionRecord, key: string): Promise<ServedVersion> {
+    const chunks: Uint8Array[] = [];
+    const hash = createHash('sha256');
+    for await (const c of this.registry.blobs.read(version.digest)) {
+      hash.update(c);
+      chunks.push(c);
+    }
+    if (`sha256:${hash.digest('hex')}` !== version.digest) throw new MvError('REG_BLOB_CORRUPT', `stored bytes of ${key} do not match their digest`);
+    // The bytes go to the onnx worker (never a path); ONNX Runtime parses them only there.
+    const pool = this.onnxPool();
+    await pool.whenReady();
+    const info = await pool.load(key, Buffer.concat(chunks));
+    if (!info) throw new MvError('SANDBOX_UNAVAILABLE', `no ONNX worker could load ${key}`);
+    return onnxServed({ model: version.model, version: version.version, digest: version.digest, key }, parseOnnxInfo(info));
+  }
+
+  /** Stops the onnx pool, if one was started (the artifact pool belongs to whoever created it). */
+  async close(): Promise<void> {
+    await this.onnxPoolValue?.close();
   }
 }
 

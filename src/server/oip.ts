@@ -2,6 +2,7 @@ import { MvError } from '../core/index.js';
 import type { Label, Method } from '../runtime/index.js';
 import type { PoolResult, WireFrame } from '../sandbox/index.js';
 import type { ServedVersion } from './models.js';
+import { isOnnxResult, onnxFrame, onnxInputsOf, onnxOutput, onnxOutputsOf, onnxRequestedOutputs } from './onnx.js';
 
 /**
  * Open Inference Protocol (KServe V2) tensors ↔ model rows (../shared/spec/serving.md §1). Pure
@@ -38,6 +39,7 @@ const bad = (message: string): MvError => new MvError('INPUT_INVALID', message);
 
 /** A model takes one [N, F] tensor when every feature is numeric, else one [N] tensor per feature. */
 export function inputsOf(s: ServedVersion): TensorMeta[] {
+  if (s.onnx) return onnxInputsOf(s.onnx); // ONNX: the graph's own inputs (onnx.ts)
   const f = s.input.features;
   if (f.every((x) => x.type !== 'string')) return [{ name: 'input-0', datatype: 'FP64', shape: [-1, s.input.n_features] }];
   return f.map((x) => ({ name: x.name, datatype: x.type === 'string' ? 'BYTES' : 'FP64', shape: [-1] }));
@@ -56,6 +58,7 @@ function labelType(classes: readonly Label[]): string {
 
 /** Output tensors of a model, each produced by one method. */
 export function outputsOf(s: ServedVersion): (TensorMeta & { method: Method })[] {
+  if (s.onnx) return onnxOutputsOf(s.onnx);
   const o = s.output;
   return s.methods.map((m) => {
     if (o.kind === 'classifier') {
@@ -187,6 +190,7 @@ const MAX_ROWS = 100_000;
 
 /** Validates an inference request against the model and builds the row frame for the worker. */
 export function toFrame(s: ServedVersion, req: InferRequest, blobs?: Buffer): WireFrame {
+  if (s.onnx) return onnxFrame(s, req, blobs);
   if (!req || typeof req !== 'object' || !Array.isArray(req.inputs) || req.inputs.length === 0) throw bad('request needs a non-empty "inputs" array');
   const names = new Set<string>();
   for (const i of req.inputs) {
@@ -272,6 +276,7 @@ export function toFrame(s: ServedVersion, req: InferRequest, blobs?: Buffer): Wi
 
 /** Which methods a request asks for (`outputs` absent ⇒ all). */
 export function requestedOutputs(s: ServedVersion, req: InferRequest): ((TensorMeta & { method: Method }) & { binary: boolean })[] {
+  if (s.onnx) return onnxRequestedOutputs(s, req);
   const all = outputsOf(s);
   const defaultBinary = req.parameters?.binary_data_output === true;
   if (req.outputs === undefined) return all.map((o) => ({ ...o, binary: defaultBinary }));
@@ -290,14 +295,18 @@ export interface OutputTensor {
   readonly shape: readonly number[];
   readonly data: Float64Array | readonly (string | number | boolean)[];
   readonly binary: boolean;
+  /** Binary outputs of ONNX models: the tensor's bytes, already in the binary extension layout. */
+  readonly raw?: Uint8Array;
 }
 
 export function toOutput(meta: TensorMeta & { binary: boolean }, r: PoolResult): OutputTensor {
+  if (isOnnxResult(r)) return onnxOutput(meta, r);
   return { name: meta.name, datatype: meta.datatype, shape: r.shape, data: r.data, binary: meta.binary };
 }
 
 /** Encodes one output tensor's data in the binary extension layout (little-endian, BYTES length-prefixed). */
 export function encodeBinary(t: OutputTensor): Buffer {
+  if (t.raw) return Buffer.from(t.raw.buffer, t.raw.byteOffset, t.raw.byteLength);
   const n = t.data.length;
   switch (t.datatype) {
     case 'FP64': {
