@@ -86,6 +86,22 @@ describe('modelvault registry CLI', () => {
     expect((JSON.parse(r2.out) as { log: { problems: { kind: string }[] } }).log.problems.map((p) => p.kind)).toContain('leaf-hash');
   });
 
+  it('usage errors of sub-commands end with exit 4', () => {
+    expect(mv(['alias', 'set', 'iris']).code).toBe(4); // missing arguments
+    expect(mv(['delete', 'iris:1', '--reason', 'x']).code).toBe(4); // needs --yes
+    expect(mv(['token', 'create', '--expires-in', 'forever']).code).toBe(4);
+  });
+
+  it('registering the commands does not load better-sqlite3 (scan start-up stays light)', () => {
+    const probe = `const m = await import(${JSON.stringify(join(ROOT, 'dist/cli/main.js'))});
+      m.buildProgram({ output: { out() {}, err() {}, color: false, isTTY: false }, version: 'x' });
+      const { createRequire } = await import('node:module');
+      const cache = createRequire(import.meta.url).cache;
+      console.log(Object.keys(cache).filter((k) => k.includes('better-sqlite3') || k.includes('better_sqlite3')).length);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+    expect(r.stdout.trim(), r.stderr).toBe('0');
+  });
+
   it('has --help on commands and sub-commands', () => {
     for (const c of [['push'], ['alias', 'set'], ['audit', 'proof'], ['token', 'create']]) {
       const r = mv([...c, '--help']);
