@@ -91,7 +91,14 @@ function back(op: Op, nIn: number, out: readonly Req[] | undefined, tensors: Ten
     case 'one-hot':
     case 'ordinal': {
       const lenient = op.kind === 'one-hot' ? op.handle_unknown === 'ignore' : op.unknown_value !== null;
-      return op.categories.map((c) => ({ type: c.kind === 'string' ? 'string' : 'number', missing: lenient, used: true }));
+      // A NaN seen at fit is a category (one-hot) or encodes to encoded_missing_value (ordinal).
+      const nanCategory = (c: (typeof op.categories)[number]): boolean => {
+        if (c.kind === 'string') return false;
+        const d = tensors.get(c.values.tensor)?.data;
+        for (let k = 0; d && k < d.length; k++) if (Number.isNaN(Number(d[k]))) return true;
+        return false;
+      };
+      return op.categories.map((c) => ({ type: c.kind === 'string' ? 'string' : 'number', missing: lenient || nanCategory(c), used: true }));
     }
     case 'polynomial':
     case 'pca':
