@@ -75,15 +75,14 @@ async function run(id: number, key: string, feeds: WireTensors, outputs: readonl
   const s = sessions.get(key);
   if (!s) return fail(id, new MvError('SANDBOX_UNAVAILABLE', `model ${key} is not loaded in this worker`), 'SANDBOX_ONNX_RUN_FAILED');
   try {
-    const input: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) input[name] = toOrt(t);
+    // fromEntries defines own properties, so even a tensor named __proto__ is just a name.
+    const input = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, toOrt(t)]));
     const r = await s.run(input, [...outputs]);
-    const tensors: Record<string, WireTensor> = {};
-    for (const name of outputs) {
-      const v = r[name];
+    const tensors = Object.fromEntries(outputs.map((name) => {
+      const v = Object.hasOwn(r, name) ? r[name] : undefined;
       if (!v) throw new MvError('SANDBOX_ONNX_RUN_FAILED', `ONNX Runtime returned no output ${name}`);
-      tensors[name] = fromOrt(v);
-    }
+      return [name, fromOrt(v)];
+    }));
     send({ t: 'tensors', id, tensors });
   } catch (e) {
     fail(id, e, 'SANDBOX_ONNX_RUN_FAILED');

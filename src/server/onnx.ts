@@ -289,7 +289,7 @@ export function onnxFrame(s: ServedVersion, req: InferRequest, blobs?: Buffer): 
   if (missing.length) throw bad(`missing inputs ${missing.join(', ')}`);
   // Blobs follow the JSON in the order the inputs appear; their sizes must add up to the body exactly.
   let offset = 0;
-  const feeds: Record<string, WireTensor> = {};
+  const feeds: [string, WireTensor][] = [];
   let rows = 1;
   for (const inp of req.inputs) {
     const io = g.inputs.find((x) => x.name === inp.name)!;
@@ -305,12 +305,13 @@ export function onnxFrame(s: ServedVersion, req: InferRequest, blobs?: Buffer): 
       data = fromBinary(inp, dt, blobs.subarray(offset, offset + size), count);
       offset += size;
     } else data = fromJson(inp, dt, flatten(inp, count));
-    feeds[inp.name] = { type: io.type, dims: [...inp.shape], data };
+    feeds.push([inp.name, { type: io.type, dims: [...inp.shape], data }]);
     if (inp === req.inputs[0]) rows = inp.shape[0] ?? 1;
   }
   if (blobs && offset !== blobs.length) throw bad(`${blobs.length - offset} bytes of binary data are not claimed by any input`);
   const outputs = pickOutputs(g, s.key, req).map((o) => o.name);
-  return { rows, cols: 0, data: new Float64Array(0), onnx: { feeds, outputs } };
+  // fromEntries defines own properties: an input named __proto__ stays an input.
+  return { rows, cols: 0, data: new Float64Array(0), onnx: { feeds: Object.fromEntries(feeds), outputs } };
 }
 
 /** The requested outputs as the OIP plugin lists them (`method` is unused for ONNX). */
@@ -323,7 +324,7 @@ export function onnxRequestedOutputs(s: ServedVersion, req: InferRequest): (Tens
 /** The worker's answer, checked: every requested output present, of its declared type and size. */
 function checkTensors(g: OnnxGraph, wanted: readonly string[], t: WireTensors): WireTensors {
   for (const name of wanted) {
-    const v = t[name];
+    const v = Object.hasOwn(t, name) ? t[name] : undefined;
     const io = g.outputs.find((o) => o.name === name);
     if (!v || !io || v.type !== io.type || !Array.isArray(v.dims) || !v.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new MvError('SANDBOX_ONNX_RUN_FAILED', `ONNX Runtime returned output ${name} in an unexpected form`);
