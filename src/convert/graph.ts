@@ -84,12 +84,31 @@ function unsupportedError(list: readonly ClassUse[]): MvError {
 }
 
 /**
+ * `joblib.dump({'model': pipe, 'version': 3}, …)` is common: a dict (or list/tuple) whose values
+ * hold exactly one supported estimator converts that estimator; the other entries are left out.
+ */
+function unwrapContainer(v: PyValue): { value: PyValue; note?: string } {
+  if (v === null || typeof v !== 'object' || (v.kind !== 'dict' && v.kind !== 'list' && v.kind !== 'tuple')) return { value: v };
+  const entries: [string, PyValue][] = v.kind === 'dict'
+    ? v.keys.map((k, i) => [typeof k === 'string' ? JSON.stringify(k) : String(k), v.values[i]!])
+    : v.items.map((x, i) => [`[${i}]`, x]);
+  const found = entries.filter(([, x]) => {
+    const c = className(x);
+    return c !== undefined && ESTIMATOR_BY_CLASS.has(c);
+  });
+  if (found.length !== 1) return { value: v };
+  const [key, est] = found[0]!;
+  return { value: est, note: `the file holds a ${v.kind}; converted the estimator at ${key}, the other ${entries.length - 1} entr${entries.length === 2 ? 'y was' : 'ies were'} left out` };
+}
+
+/**
  * Converts a parsed scikit-learn graph (a supported estimator, Pipeline or ColumnTransformer at the
  * root) into the model description and its tensors. Throws CONVERT_UNSUPPORTED naming EVERY
  * unsupported class in the graph (checked before any mapping), or CONVERT_STATE_INVALID with the
  * graph path of a malformed field.
  */
-export function convertGraph(value: PyValue, opts: ConvertOptions): Conversion {
+export function convertGraph(input: PyValue, opts: ConvertOptions): Conversion {
+  const { value, note } = unwrapContainer(input);
   const support = checkSupport(value);
   if (support.unsupported.length) throw unsupportedError(support.unsupported);
   const rootCls = className(value);
@@ -97,7 +116,7 @@ export function convertGraph(value: PyValue, opts: ConvertOptions): Conversion {
     throw new MvError('CONVERT_UNSUPPORTED', `the root object is ${rootCls ?? 'not an estimator'}, not a supported estimator`);
   }
   const tb = new TensorBuilder();
-  const notes: string[] = [];
+  const notes: string[] = note ? [note] : [];
   const ctx: Ctx = {
     tb,
     notes,

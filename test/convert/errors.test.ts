@@ -57,6 +57,15 @@ describe('unsupported estimators', () => {
     expect(codeOf(() => convertGraph({ kind: 'dict', keys: ['a'], values: [1] }, OPTS))).toBe('CONVERT_UNSUPPORTED');
   });
 
+  it('converts the one estimator of a dict root ({"model": pipe, …}) and says so', async () => {
+    const { value } = await loadGraph('pipeline_scaler_logreg.joblib');
+    const c = convertGraph({ kind: 'dict', keys: ['model', 'version', 'features'], values: [value, 3, { kind: 'list', items: ['a', 'b'] }] }, OPTS);
+    expect(c.report.root).toBe('sklearn.pipeline.Pipeline');
+    expect(c.report.notes[0]).toMatch(/converted the estimator at "model"/);
+    const two = { kind: 'tuple' as const, items: [value, value] };
+    expect(codeOf(() => convertGraph(two, OPTS))).toBe('CONVERT_UNSUPPORTED');
+  });
+
   it('refuses FunctionTransformer with a function, callable kernels and weights', async () => {
     const { value: svc } = await loadGraph('svc_poly.joblib');
     set(svc, 'kernel', glob('builtins', 'print'));
