@@ -139,3 +139,23 @@ describe('roles', () => {
     expect((await reg.auditVerify('rdr')).ok).toBe(true);
   });
 });
+
+describe('argument parsers (property)', () => {
+  it('parseMetaPairs and assertMetadata only ever throw MvError', () => {
+    fc.assert(fc.property(fc.array(fc.string({ maxLength: 60, unit: 'binary' }), { maxLength: 8 }), (pairs) => {
+      try {
+        const m = parseMetaPairs(pairs);
+        for (const [k, v] of Object.entries(m)) expect(pairs).toContain(`${k}=${v}`);
+      } catch (e) {
+        expect(e).toBeInstanceOf(MvError);
+      }
+    }));
+    fc.assert(fc.property(fc.dictionary(fc.string({ maxLength: 20 }), fc.oneof(fc.string(), fc.integer(), fc.constant(null))), (d) => {
+      try {
+        assertMetadata(d);
+      } catch (e) {
+        expect(e).toBeInstanceOf(MvError);
+      }
+    }));
+  });
+});
