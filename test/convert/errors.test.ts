@@ -165,3 +165,25 @@ describe('property: mutated real graphs only raise MvError', () => {
     );
   });
 });
+
+describe('property: convertFile over mutated files only raises MvError', () => {
+  const FILES = ['ridge.joblib', 'pickle_p0_logreg.pkl', 'pickle_p1_tree.pkl', 'random_forest_classifier.joblib', 'gaussian_nb.joblib'];
+  it('mutated bytes', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { SKLEARN_DIR } = await import('./fixtures.js');
+    const { convertFile } = await import('../../src/convert/index.js');
+    const raw = FILES.map((f) => new Uint8Array(readFileSync(SKLEARN_DIR + f)));
+    await fc.assert(
+      fc.asyncProperty(fc.nat(FILES.length - 1), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 6 }), async (fi, edits) => {
+        const b = raw[fi]!.slice();
+        for (const [pos, v] of edits) b[pos % b.length] = v;
+        try {
+          await convertFile(b, { ...OPTS, parity: true });
+        } catch (e) {
+          if (!isMvError(e)) throw e;
+        }
+      }),
+      { numRuns: 250 },
+    );
+  }, 60_000);
+});
