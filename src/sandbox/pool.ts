@@ -54,6 +54,8 @@ interface Pending {
   readonly frame: WireFrame;
   readonly resolve: (r: PoolResult) => void;
   readonly reject: (e: MvError) => void;
+  /** Several methods in one round trip (predictAll): batched only with requests for the same methods. */
+  readonly all?: { readonly methods: readonly Method[]; readonly sig: string; readonly resolve: (r: PoolResult[]) => void };
   /** An ONNX run (onnx pools): named tensors in and out, never batched with other requests. */
   readonly tensors?: { readonly feeds: WireTensors; readonly outputs: readonly string[]; readonly resolve: (t: WireTensors) => void };
 }
@@ -150,6 +152,7 @@ export class WorkerPool {
         return;
       }
       case 'result':
+      case 'results':
       case 'tensors':
       case 'error': {
         const l = w.loads.get(m.id);
@@ -164,6 +167,7 @@ export class WorkerPool {
         w.batch = undefined;
         if (m.t === 'error') for (const p of b.items) p.reject(new MvError(asCode(m.code), m.message));
         else if (m.t === 'tensors') b.items[0]?.tensors?.resolve(m.tensors);
+        else if (m.t === 'results') splitAll(b.items, m.results);
         else split(b.items, m.shape, m.data);
         this.pump();
         return;
@@ -238,6 +242,20 @@ export class WorkerPool {
   }
 
   /**
+   * Runs several methods over the same rows in one worker round trip (the server asks for every output
+   * of a model at once); concurrent calls for the same model and methods are batched together.
+   */
+  predictAll(key: string, methods: readonly Method[], frame: WireFrame): Promise<PoolResult[]> {
+    if (this.closed) return Promise.reject(new MvError('SANDBOX_UNAVAILABLE', 'the worker pool is closed'));
+    if (!this.models.has(key)) return Promise.reject(new MvError('REG_NOT_FOUND', `model ${key} is not loaded`));
+    if (methods.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ key, method: methods[0]!, frame, resolve: () => {}, reject, all: { methods, sig: methods.join(','), resolve } });
+      this.pump();
+    });
+  }
+
+  /**
    * Runs an ONNX model (onnx pools) on named input tensors and returns the requested outputs. Each call
    * is its own worker round trip: requests are not merged, since ONNX inputs need not share a batch axis.
    */
@@ -266,14 +284,15 @@ export class WorkerPool {
       let rows = 0;
       for (let i = 0; i < this.queue.length && rows < this.opts.maxBatchRows; ) {
         const p = this.queue[i]!;
-        if (!p.tensors && p.key === first.key && p.method === first.method && p.frame.cols === first.frame.cols && (rows === 0 || rows + p.frame.rows <= this.opts.maxBatchRows)) {
+        if (!p.tensors && p.key === first.key && p.method === first.method && p.all?.sig === first.all?.sig && p.frame.cols === first.frame.cols && (rows === 0 || rows + p.frame.rows <= this.opts.maxBatchRows)) {
           items.push(p);
           rows += p.frame.rows;
           this.queue.splice(i, 1);
         } else i++;
       }
       const frame = merge(items.map((p) => p.frame));
-      this.dispatch(w, items, rows, (id) => ({ t: 'predict', id, key: first.key, method: first.method, frame }));
+      const all = first.all;
+      this.dispatch(w, items, rows, (id) => (all ? { t: 'predictAll', id, key: first.key, methods: all.methods, frame } : { t: 'predict', id, key: first.key, method: first.method, frame }));
     }
   }
 
@@ -365,6 +384,21 @@ function merge(frames: readonly WireFrame[]): WireFrame {
     return frames.flatMap((f) => f.text?.[j] ?? new Array<string | null>(f.rows).fill(null));
   });
   return { rows, cols, data, text };
+}
+
+/** predictAll: gives each request its own rows of every method's result. */
+function splitAll(items: readonly Pending[], results: readonly { readonly shape: readonly number[]; readonly data: PoolResult['data'] }[]): void {
+  const widths = results.map((r) => r.shape.slice(1).reduce((a, b) => a * b, 1));
+  let row = 0;
+  for (const p of items) {
+    const n = p.frame.rows;
+    p.all?.resolve(results.map((r, k) => {
+      const w = widths[k]!;
+      const part = r.data instanceof Float64Array ? r.data.subarray(row * w, (row + n) * w) : r.data.slice(row * w, (row + n) * w);
+      return { shape: [n, ...r.shape.slice(1)], data: part };
+    }));
+    row += n;
+  }
 }
 
 /** Gives each request its own rows of the batch result. */

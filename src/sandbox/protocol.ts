@@ -26,6 +26,8 @@ export type ToWorker =
   | { readonly t: 'load'; readonly id: number; readonly key: string; readonly bytes: Uint8Array }
   | { readonly t: 'unload'; readonly key: string }
   | { readonly t: 'predict'; readonly id: number; readonly key: string; readonly method: Method; readonly frame: WireFrame }
+  /** Several methods over the same rows in one round trip (the server's default: every output of a model). */
+  | { readonly t: 'predictAll'; readonly id: number; readonly key: string; readonly methods: readonly Method[]; readonly frame: WireFrame }
   | { readonly t: 'run'; readonly id: number; readonly key: string; readonly feeds: WireTensors; readonly outputs: readonly string[] };
 
 export type FromWorker =
@@ -33,4 +35,5 @@ export type FromWorker =
   | { readonly t: 'loaded'; readonly id: number; readonly info: unknown }
   | { readonly t: 'result'; readonly id: number; readonly shape: readonly number[]; readonly data: Float64Array | readonly (string | number | boolean)[] }
   | { readonly t: 'tensors'; readonly id: number; readonly tensors: WireTensors }
+  | { readonly t: 'results'; readonly id: number; readonly results: readonly { readonly shape: readonly number[]; readonly data: Float64Array | readonly (string | number | boolean)[] }[] }
   | { readonly t: 'error'; readonly id: number; readonly code: string; readonly message: string };

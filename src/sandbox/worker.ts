@@ -42,6 +42,20 @@ process.on('message', (m: ToWorker) => {
       }
       return;
     }
+    case 'predictAll': {
+      const model = models.get(m.key);
+      if (!model) return fail(m.id, new Error('model not loaded'));
+      try {
+        const results = m.methods.map((method) => {
+          const out = predict(model, m.frame, { method });
+          return { shape: out.shape, data: out.data as Float64Array };
+        });
+        send({ t: 'results', id: m.id, results });
+      } catch (e) {
+        fail(m.id, e);
+      }
+      return;
+    }
   }
 });
 process.on('disconnect', () => process.exit(0));

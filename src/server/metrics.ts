@@ -13,7 +13,23 @@ export class ServerMetrics {
   readonly workerRestarts = new Counter({ name: 'modelvault_worker_restarts_total', help: 'Model worker processes replaced after a crash or a missed deadline', labelNames: ['reason'], registers: [this.registry] });
   readonly modelsLoaded = new Gauge({ name: 'modelvault_models_loaded', help: 'Model versions loaded in the workers', registers: [this.registry] });
 
+  /** Child metrics per label set, so the hot path hashes one string instead of a label object. */
+  private readonly children = new Map<string, { requests: { inc(): void }; latency: { observe(v: number): void } }>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'modelvault_' });
+  }
+
+  /** Records one finished HTTP request. */
+  observe(route: string, method: string, status: number, model: string, version: string, seconds: number): void {
+    const k = `${route}\0${method}\0${status}\0${model}\0${version}`;
+    let c = this.children.get(k);
+    if (!c) {
+      if (this.children.size > 10_000) this.children.clear();
+      c = { requests: this.requests.labels(route, method, String(status), model, version), latency: this.latency.labels(route, model, version) };
+      this.children.set(k, c);
+    }
+    c.requests.inc();
+    c.latency.observe(seconds);
   }
 }

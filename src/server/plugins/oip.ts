@@ -116,7 +116,12 @@ export async function oipPlugin(app: FastifyInstance, o: OipOptions): Promise<vo
     if (request.id !== undefined && typeof request.id !== 'string') throw new MvError('INPUT_INVALID', '"id" must be a string');
     const frame = toFrame(s, request, blobs);
     const outs = requestedOutputs(s, request);
-    const tensors: OutputTensor[] = await Promise.all(outs.map(async (m) => toOutput(m, await o.models.run(s, m.method, frame))));
+    let tensors: OutputTensor[];
+    if ((s as { onnx?: unknown }).onnx === undefined) {
+      // modelvault/1 artifacts: every requested method in ONE worker round trip (batched with other requests).
+      const results = await o.models.pool.predictAll(s.key, outs.map((m) => m.method), frame);
+      tensors = outs.map((m, k) => toOutput(m, results[k]!));
+    } else tensors = await Promise.all(outs.map(async (m) => toOutput(m, await o.models.run(s, m.method, frame))));
     return sendInference(reply, s, request.id, tensors);
   };
   const inferSchema = { schema: { tags: ['oip'], params: PARAMS, description: 'Inference (JSON, or JSON + binary tensors with Inference-Header-Content-Length)' } };
@@ -176,17 +181,39 @@ function rowsToFrame(s: ServedVersion, rows: unknown[]): { rows: number; cols: n
   return { rows: rows.length, cols: F, data, ...(text.some(Boolean) ? { text } : {}) };
 }
 
-/** Writes the inference response: JSON, or JSON + binary outputs with Inference-Header-Content-Length. */
+/** JSON text of a numeric array (non-finite values become null, as JSON.stringify does). */
+function numbersJson(d: ArrayLike<number>): string {
+  let out = '[';
+  for (let i = 0; i < d.length; i++) {
+    const x = d[i]!;
+    if (i) out += ',';
+    out += Number.isFinite(x) ? String(x) : 'null';
+  }
+  return `${out}]`;
+}
+
+const shapeJson = (shape: readonly number[]): string => (shape.length === 1 ? `[${shape[0]}]` : shape.length === 2 ? `[${shape[0]},${shape[1]}]` : JSON.stringify(shape));
+
+/**
+ * Writes the inference response: JSON, or JSON + binary outputs with Inference-Header-Content-Length.
+ * The JSON is assembled as one string (names and ids through JSON.stringify, numbers directly): the
+ * response is the hot path's largest allocation otherwise.
+ */
 function sendInference(reply: FastifyReply, s: ServedVersion, id: string | undefined, tensors: OutputTensor[]): FastifyReply {
   const blobs: Buffer[] = [];
-  const outputs = tensors.map((t) => {
-    if (!t.binary) return { name: t.name, datatype: t.datatype, shape: t.shape, data: jsonData(t) };
-    const b = encodeBinary(t);
-    blobs.push(b);
-    return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: b.length } };
-  });
-  const header = JSON.stringify({ model_name: s.model, model_version: String(s.version), id: id ?? '', outputs });
-  if (!blobs.length) return reply.type('application/json').send(header);
+  let outputs = '';
+  for (const t of tensors) {
+    if (outputs) outputs += ',';
+    outputs += `{"name":${JSON.stringify(t.name)},"datatype":${JSON.stringify(t.datatype)},"shape":${shapeJson(t.shape)}`;
+    if (t.binary) {
+      const b = encodeBinary(t);
+      blobs.push(b);
+      outputs += `,"parameters":{"binary_data_size":${b.length}}}`;
+    } else if (t.data instanceof Float64Array) outputs += `,"data":${numbersJson(t.data)}}`;
+    else outputs += `,"data":${JSON.stringify(jsonData(t))}}`;
+  }
+  const header = `{"model_name":${JSON.stringify(s.model)},"model_version":"${s.version}","id":${JSON.stringify(id ?? '')},"outputs":[${outputs}]}`;
+  if (!blobs.length) return reply.type('application/json; charset=utf-8').send(header);
   const head = Buffer.from(header, 'utf8');
   void reply.header('Inference-Header-Content-Length', String(head.length)).type('application/octet-stream');
   return reply.send(Buffer.concat([head, ...blobs]));
