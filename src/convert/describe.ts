@@ -75,6 +75,15 @@ function nodeOf(v: PyValue, field: string | undefined, depth: number, seen: Set<
 
 /** The class tree rooted at the pickle's value (undefined when the root is not an object). */
 export function estimatorTree(value: PyValue): GraphNode | undefined {
+  if (value !== null && typeof value === 'object' && (value.kind === 'dict' || value.kind === 'list' || value.kind === 'tuple')) {
+    // A container root ({'model': pipe, …}): list the estimators it holds.
+    const found: { v: PyValue; label: string }[] = [];
+    if (value.kind === 'dict') value.keys.forEach((k, i) => objectsIn(value.values[i]!, typeof k === 'string' ? k : String(k), 0, found));
+    else value.items.forEach((x, i) => objectsIn(x, `[${i}]`, 0, found));
+    const seen = new Set<object>();
+    const children = found.flatMap((f) => nodeOf(f.v, f.label, 1, seen) ?? []);
+    return { cls: `builtins.${value.kind}`, status: 'supported', children };
+  }
   return nodeOf(value, undefined, 0, new Set());
 }
 
