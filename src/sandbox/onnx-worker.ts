@@ -13,12 +13,15 @@
  * optimized-model output) is ever set; and the network namespace and rlimits, which do confine native
  * code, stay the real boundary. See docs/serving.md, "ONNX".
  */
-import ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { DEFAULT_LIMITS, isMvError, MvError } from '../core/index.js';
 import { readOnnx, type OnnxModel } from '../formats/onnx/index.js';
 import type { FromWorker, ToWorker, WireTensor, WireTensors, WireTensorType } from './protocol.js';
 
-const sessions = new Map<string, ort.InferenceSession>();
+// onnxruntime-node is an optional dependency: without it every load fails with a clear code, instead of
+// the worker dying at start and being restarted in a loop.
+const ort = await import('onnxruntime-node').then((m) => m.default, () => undefined);
+const sessions = new Map<string, Ort.InferenceSession>();
 const send = (m: FromWorker): void => void process.send!(m);
 
 /** ORT messages can be long and carry ANSI log colouring; keep one short line. */
@@ -34,8 +37,8 @@ function fail(id: number, e: unknown, code: 'SANDBOX_ONNX_LOAD_FAILED' | 'SANDBO
 }
 
 /** What the server needs to describe and validate a model: graph inputs and outputs as ORT sees them. */
-function describe(s: ort.InferenceSession, model: OnnxModel): unknown {
-  const io = (m: readonly ort.InferenceSession.ValueMetadata[]) =>
+function describe(s: Ort.InferenceSession, model: OnnxModel): unknown {
+  const io = (m: readonly Ort.InferenceSession.ValueMetadata[]) =>
     m.map((v) => (v.isTensor ? { name: v.name, tensor: true, type: v.type, shape: v.shape } : { name: v.name, tensor: false }));
   return {
     inputs: io(s.inputMetadata), outputs: io(s.outputMetadata),
@@ -49,6 +52,7 @@ async function load(id: number, key: string, bytes: Uint8Array): Promise<void> {
     if (model.externalData.length) {
       throw new MvError('SANDBOX_ONNX_LOAD_FAILED', `the model reads ${model.externalData.length} tensor(s) from external files; served ONNX models must be self-contained`);
     }
+    if (!ort) throw new MvError('SANDBOX_ONNX_LOAD_FAILED', 'onnxruntime-node is not installed, so ONNX models cannot be served');
     const session = await ort.InferenceSession.create(bytes, {
       executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential',
       graphOptimizationLevel: 'all', logSeverityLevel: 3, enableProfiling: false,
@@ -62,12 +66,12 @@ async function load(id: number, key: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
-const toOrt = (t: WireTensor): ort.Tensor =>
+const toOrt = (t: WireTensor): Ort.Tensor =>
   // The union of data arrays matches ORT's per-type constructors; the parent checked type and length.
-  new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+  new ort!.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
 
-function fromOrt(v: ort.OnnxValue): WireTensor {
-  const t = v as ort.Tensor;
+function fromOrt(v: Ort.OnnxValue): WireTensor {
+  const t = v as Ort.Tensor;
   return { type: t.type as WireTensorType, dims: [...t.dims], data: t.data as WireTensor['data'] };
 }
 
