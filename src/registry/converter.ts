@@ -41,9 +41,9 @@ export interface ConvertInput {
 }
 
 export interface ConvertOutput {
-  /** The modelvault/1 artifact (safetensors). */
+  /** The safe artifact: a modelvault/1 artifact, or plain safetensors tensors (torch checkpoints). */
   readonly artifact: Uint8Array;
-  readonly format: 'modelvault/1';
+  readonly format: 'modelvault/1' | 'safetensors';
   /** JSON report stored in the version's provenance. */
   readonly report: JsonValue;
 }
@@ -58,12 +58,13 @@ export const MAX_CONVERT_BYTES = 512 * 1024 * 1024;
 
 /**
  * The default converter: plain pickles and (compressed) joblib files of scikit-learn estimators via
- * src/convert (`convertGraph` over the inert pickle VM's graph), written with `encodeArtifact`. Other
- * legacy formats (torch zip, legacy torch, tar) are CONVERT_UNSUPPORTED until src/convert offers a
- * file-level entry point.
+ * src/convert (`convertGraph` over the inert pickle VM's graph), written with `encodeArtifact`; PyTorch
+ * zip and legacy checkpoints via `convertTorch` (their tensors as plain safetensors: weights only, no
+ * code). torch ≤ 0.3 tar files are CONVERT_UNSUPPORTED.
  */
 export const defaultConverter: Converter = {
   async convert(input) {
+    if (input.format === 'zip' || input.format === 'torch-legacy') return convertTorchFile(input);
     const compressed = COMPRESSION_KINDS.some((k) => k.kind === input.format);
     if (input.format !== 'pickle' && input.format !== 'pickle-text' && !compressed) {
       throw new MvError('CONVERT_UNSUPPORTED', `conversion of ${input.format} uploads is not available yet`);
@@ -90,3 +91,21 @@ export const defaultConverter: Converter = {
     return { artifact, format: 'modelvault/1', report };
   },
 };
+
+/** PyTorch zip / legacy checkpoint → safetensors with every tensor (src/convert `convertTorch`). */
+async function convertTorchFile(input: ConvertInput): Promise<ConvertOutput> {
+  if (input.bytes.length > MAX_CONVERT_BYTES) {
+    throw new MvError('LIMIT_EXCEEDED', `legacy file is larger than ${MAX_CONVERT_BYTES} bytes`, { limit: 'maxConvertBytes', actual: input.bytes.length });
+  }
+  const { convertTorch } = await import('../convert/index.js');
+  const { bytes, conversion } = convertTorch(input.bytes, { limits: DEFAULT_LIMITS, sourceSha256: input.sourceDigest.replace(/^sha256:/, ''), created: input.created });
+  const report: JsonValue = {
+    kind: 'torch',
+    format: conversion.format,
+    big_endian: conversion.bigEndian,
+    tensors: conversion.tensors.length,
+    skipped: conversion.skipped.slice(0, 100).map((x) => ({ name: x.name, type: x.type })),
+    modules: [...conversion.modules],
+  };
+  return { artifact: bytes, format: 'safetensors', report };
+}

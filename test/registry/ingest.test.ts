@@ -101,3 +101,18 @@ describe('duplicates', () => {
     expect((await reg.store.listVersions('tree-dup')).length).toBe(1);
   });
 });
+
+describe('PyTorch checkpoints', () => {
+  it('stores a clean torch zip checkpoint as safetensors tensors (weights only)', async () => {
+    const f = join(T.dir, 'nested_zip.pt');
+    copyFileSync(join(import.meta.dirname, '../fixtures/sklearn/torch/nested_zip.pt'), f);
+    const r = await reg.push('pub', { file: f, name: 'torchy' });
+    expect(r).toMatchObject({ created: true, converted: true, format: 'safetensors' });
+    const v = (await reg.showVersion('pub', parseRef('torchy:1'))).version;
+    expect(v.provenance).toMatchObject({ source: { format: 'zip' }, conversion: { format: 'safetensors', report: { kind: 'torch', format: 'zip' } } });
+    const out = join(T.dir, 'torchy.safetensors');
+    await reg.pull('pub', parseRef('torchy:1'), out);
+    const { parseSafetensors } = await import('../../src/formats/safetensors/index.js');
+    expect(parseSafetensors(new Uint8Array(readFileSync(out))).tensors.length).toBeGreaterThan(0);
+  });
+});
