@@ -1,6 +1,6 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { Ajv, type ErrorObject } from 'ajv';
-import { MvError } from '../core/index.js';
+import type { ErrorObject } from 'ajv';
+import { lazyValidator, MvError } from '../core/index.js';
 import type { SignatureBundle } from './bundle.js';
 import { keyHint } from './keys.js';
 import { certificateIdentities, verifyChainBundle, verifyKeyBundle, verifyKeylessBundle, type SignatureCheck } from './verify.js';
@@ -93,13 +93,13 @@ export interface ResolvedTrustPolicy {
   readonly ignoreUnsignedFiles: boolean;
 }
 
-let validate: ReturnType<Ajv['compile']> | undefined;
+const validator = lazyValidator(TRUST_POLICY_SCHEMA, { useDefaults: false });
 
 const describeAjv = (e: ErrorObject): string => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`;
 
 /** Validates a parsed policy JSON against TRUST_POLICY_SCHEMA, listing every bad field (SIG_POLICY_INVALID). */
 export function parseTrustPolicy(json: unknown): TrustPolicy {
-  validate ??= new Ajv({ allErrors: true, useDefaults: false, strict: true }).compile(TRUST_POLICY_SCHEMA);
+  const validate = validator();
   if (!validate(json)) {
     const errs = (validate.errors ?? []).map(describeAjv).join('; ');
     throw new MvError('SIG_POLICY_INVALID', `invalid trust policy: ${errs}`);

@@ -1,14 +1,27 @@
 import { verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import * as asn from '@peculiar/asn1-x509';
-import { bundleFromJSON } from '@sigstore/bundle';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { PolicyError, toSignedEntity, toTrustMaterial, VerificationError, Verifier } from '@sigstore/verify';
+import { createRequire } from 'node:module';
+import type * as AsnSchema from '@peculiar/asn1-schema';
+import type * as AsnX509 from '@peculiar/asn1-x509';
+import type * as SigstoreBundle from '@sigstore/bundle';
+import type * as ProtobufSpecs from '@sigstore/protobuf-specs';
+import type * as SigstoreVerify from '@sigstore/verify';
 import { MvError } from '../core/index.js';
 import type { SignatureBundle } from './bundle.js';
 import { CURVES, type CurveName } from './constants.js';
 import { pae } from './dsse.js';
 import { curveOf, keyHint, parsePublicKeyPem, samePublicKey } from './keys.js';
+
+// The ASN.1 and Sigstore libraries (several hundred CommonJS modules) are loaded on first use, so that
+// commands which never check a certificate chain or a keyless bundle (scan, key verification) start fast.
+const require = createRequire(import.meta.url);
+let asn1: { AsnConvert: typeof AsnSchema.AsnConvert; asn: typeof AsnX509 } | undefined;
+const loadAsn1 = () => (asn1 ??= { AsnConvert: (require('@peculiar/asn1-schema') as typeof AsnSchema).AsnConvert, asn: require('@peculiar/asn1-x509') as typeof AsnX509 });
+let sigstore: { bundleFromJSON: typeof SigstoreBundle.bundleFromJSON; TrustedRoot: typeof ProtobufSpecs.TrustedRoot; v: typeof SigstoreVerify } | undefined;
+const loadSigstore = () => (sigstore ??= {
+  bundleFromJSON: (require('@sigstore/bundle') as typeof SigstoreBundle).bundleFromJSON,
+  TrustedRoot: (require('@sigstore/protobuf-specs') as typeof ProtobufSpecs).TrustedRoot,
+  v: require('@sigstore/verify') as typeof SigstoreVerify,
+});
 
 /** Who signed a verified bundle. */
 export type Signer =
@@ -109,7 +122,8 @@ interface CertInfo {
 
 /** Node exposes neither KeyUsage bits nor path-length constraints (§3.4): read them with asn1-x509. */
 function certInfo(cert: X509Certificate): CertInfo {
-  let c: asn.Certificate;
+  const { AsnConvert, asn } = loadAsn1();
+  let c: AsnX509.Certificate;
   try {
     c = AsnConvert.parse(cert.raw, asn.Certificate);
   } catch {
@@ -272,14 +286,15 @@ export interface KeylessTrust {
  */
 export function verifyKeylessBundle(bundle: SignatureBundle, trust: KeylessTrust): SignatureCheck {
   if (bundle.material.kind !== 'keyless') throw new MvError('SIG_KEY_MISMATCH', 'the bundle is not a Sigstore keyless bundle');
-  let root: TrustedRoot;
+  const { bundleFromJSON, TrustedRoot, v: { PolicyError, toSignedEntity, toTrustMaterial, VerificationError, Verifier } } = loadSigstore();
+  let root: ProtobufSpecs.TrustedRoot;
   try {
     root = TrustedRoot.fromJSON(trust.trustedRoot);
     if (!root.certificateAuthorities?.length || !root.tlogs?.length) throw new Error('empty');
   } catch {
     throw new MvError('SIG_POLICY_INVALID', 'the trusted root is not a Sigstore trusted_root.json with CAs and transparency logs');
   }
-  let sb: ReturnType<typeof bundleFromJSON>;
+  let sb: ReturnType<typeof SigstoreBundle.bundleFromJSON>;
   try {
     sb = bundleFromJSON(bundle.json);
   } catch (e) {

@@ -1,5 +1,5 @@
-import { Ajv, type ErrorObject } from 'ajv';
-import { MvError } from '../core/index.js';
+import type { ErrorObject } from 'ajv';
+import { lazyValidator, MvError } from '../core/index.js';
 import { parseSafetensors, readJson, toPlain, writeSafetensors, type SafetensorsFile, type StTensorInput } from '../formats/safetensors/index.js';
 import { ARTIFACT_FORMAT, MODEL_IR_VERSION, type ModelIR, type Op, type Provenance, type TensorRef } from './ir.js';
 import schema from './schema/model-v1.json' with { type: 'json' };
@@ -19,9 +19,7 @@ export type ModelDescription = Omit<ModelIR, 'version' | 'provenance'>;
 
 // Compiled on first use: compiling the schema costs ~100 ms, which commands that never load a model
 // (scan, sign, …) must not pay at start-up.
-let validateSchema: ReturnType<Ajv['compile']> | undefined;
-const schemaValidator = (): ReturnType<Ajv['compile']> =>
-  (validateSchema ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema));
+const schemaValidator = lazyValidator(schema, { allowUnionTypes: true });
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

@@ -1,5 +1,4 @@
-import { Ajv } from 'ajv';
-import { MvError } from '../core/index.js';
+import { lazyValidator, MvError } from '../core/index.js';
 import type { PolicyFile } from './classify.js';
 
 const SCHEMA = {
@@ -28,7 +27,7 @@ const SCHEMA = {
   },
 } as const;
 
-let compiled: ReturnType<Ajv['compile']> | undefined;
+const validator = lazyValidator<PolicyFile>(SCHEMA);
 
 /** Parses a scan policy file (JSON): extra allow-list entries, each with a reason, and extra denials. */
 export function parsePolicyFile(text: string): PolicyFile {
@@ -38,7 +37,7 @@ export function parsePolicyFile(text: string): PolicyFile {
   } catch (e) {
     throw new MvError('USAGE_INVALID', `policy file is not JSON: ${(e as Error).message}`);
   }
-  const validate = (compiled ??= new Ajv({ allErrors: true }).compile<PolicyFile>(SCHEMA));
+  const validate = validator();
   if (!validate(v)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
     throw new MvError('USAGE_INVALID', `policy file is invalid: ${problems}`);
