@@ -49,6 +49,14 @@ describe('modelvault registry CLI', () => {
     const proofFile = join(T.dir, 'proof.txt');
     writeFileSync(proofFile, mv(['audit', 'proof', String(pushed.auditIndex)]).out);
     expect(spawnSync(process.execPath, [VERIFY, '--vkey', `@${vkey}`, '--receipt', proofFile]).status).toBe(0);
+    // a client that kept the first receipt checks that today's log extends it (consistency proof)
+    const size0 = Number(readFileSync(receipt, 'utf8').split('\n').find((l, i, a) => i > 0 && /^\d+$/.test(l) && a[i - 1]!.includes('/'))!);
+    const cpFile = join(T.dir, 'cp.txt');
+    writeFileSync(cpFile, mv(['audit', 'checkpoint']).out);
+    const consFile = join(T.dir, 'cons.txt');
+    writeFileSync(consFile, mv(['audit', 'proof', '--from', String(size0)]).out);
+    const v2 = spawnSync(process.execPath, [VERIFY, '--vkey', `@${vkey}`, '--receipt', receipt, '--checkpoint', cpFile, '--consistency', consFile], { encoding: 'utf8' });
+    expect(v2.status, v2.stderr + v2.stdout).toBe(0);
     const exported = mv(['audit', 'export']).out.trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
     expect(exported.filter((e) => e.kind === 'entry').length).toBeGreaterThan(4);
     expect(mv(['audit', 'checkpoint']).out).toMatch(/^modelvault\.local\/[0-9a-f]{16}\n\d+\n/);
