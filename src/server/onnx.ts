@@ -359,6 +359,7 @@ export function runOnnx(pool: WorkerPool, s: ServedVersion, frame: WireFrame): P
   }
   if (s.input.n_features === 0) return Promise.reject(bad(`${s.key} takes named tensors; use the Open Inference Protocol (/v2/models/${s.model}/infer)`));
   const io = g.inputs[0]!;
+  if (io.shape[0]! >= 0 && frame.rows !== io.shape[0]) return Promise.reject(bad(`${s.key} takes exactly ${io.shape[0]} row(s) per request`));
   const dt = BY_ORT.get(io.type)!;
   const values = Array.from(frame.data.subarray(0, frame.rows * frame.cols));
   let data: WireTensor['data'];
