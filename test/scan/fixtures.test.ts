@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bytesSource } from '../../src/core/index.js';
+import { scanPaths } from '../../src/host/index.js';
 import { scanSource } from '../../src/scan/index.js';
 
 // test/fixtures/scan/manifest.json: every threat-catalogue case (threats.md §3–§7) and the benign corpus,
@@ -25,6 +26,21 @@ describe('scan fixture corpus', () => {
       if (got === 'clean') expect(r.findings.filter((f) => f.severity !== 'low' && f.severity !== 'info'), detail).toEqual([]);
       const codes = new Set([...r.findings.map((f) => f.rule), ...r.errors.map((e) => e.code)]);
       if (got === c.expect) for (const rule of c.rules ?? []) expect(codes, `${rule} missing; ${detail}`).toContain(rule);
+    });
+  }
+});
+
+// Folder cases (manifest-dirs.json): a folder's verdict is the worst of its files.
+const DIRS = JSON.parse(readFileSync(new URL('manifest-dirs.json', ROOT), 'utf8')) as Case[];
+const RANK: Record<Verdict, number> = { clean: 0, incomplete: 1, unsafe: 2, malicious: 3 };
+
+describe('scan fixture folders', () => {
+  for (const c of DIRS) {
+    it(`${c.file}/ is ${c.expect} (${c.case})`, async () => {
+      const reports = await scanPaths([new URL(c.file, ROOT).pathname]);
+      let worst: Verdict = reports.length === 0 ? 'incomplete' : 'clean';
+      for (const r of reports) if (RANK[r.class ?? 'clean'] > RANK[worst]) worst = r.class!;
+      expect([c.expect, ...(c.accept ?? [])], reports.map((r) => `${r.path}: ${r.class ?? 'clean'}`).join('; ')).toContain(worst);
     });
   }
 });
