@@ -19,6 +19,11 @@ export interface PoolOptions {
   readonly timeoutMs?: number;
   /** Deadline for loading a model into a worker. Default 30000 ms. */
   readonly loadTimeoutMs?: number;
+  /**
+   * Batches in flight per worker (pipelining): the next batch waits in the worker's pipe instead of in
+   * the parent, so a busy or descheduled worker costs one wake-up per several batches. Default 2 (1 for onnx).
+   */
+  readonly inflight?: number;
   /** Largest batch of rows sent to a worker at once. Default 4096. */
   readonly maxBatchRows?: number;
   /** Address-space limit (RLIMIT_AS) per worker; V8 needs ≥ 1 GiB to start. Default 4 GiB. */
@@ -71,7 +76,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 class Worker {
   proc: ChildProcess | undefined;
   ready = false;
-  batch: Batch | undefined;
+  readonly batches = new Map<number, Batch>();
   readonly loads = new Map<number, { resolve: (info: unknown) => void; reject: (e: MvError) => void }>();
   constructor(readonly index: number) {}
 }
@@ -87,9 +92,10 @@ export class WorkerPool {
   private readonly workers: Worker[];
   private readonly queue: Pending[] = [];
   private readonly models = new Map<string, Uint8Array>();
-  private readonly opts: Required<Omit<PoolOptions, 'onEvent' | 'readPaths' | 'workerScript'>> & Pick<PoolOptions, 'onEvent'>;
+  private readonly opts: Required<Omit<PoolOptions, 'onEvent' | 'readPaths' | 'workerScript' | 'inflight'>> & Pick<PoolOptions, 'onEvent'>;
   private readonly script: string;
   private readonly readPaths: readonly string[];
+  private readonly inflight: number;
   private nextId = 1;
   private closed = false;
   restarts = 0;
@@ -100,6 +106,7 @@ export class WorkerPool {
       memoryBytes: opts.memoryBytes ?? 4 * 1024 ** 3, heapMb: opts.heapMb ?? 512, cpuSeconds: opts.cpuSeconds ?? 3600,
       isolation: opts.isolation ?? 'auto', onEvent: opts.onEvent, kind: opts.kind ?? 'artifact',
     };
+    this.inflight = Math.max(1, opts.inflight ?? (this.opts.kind === 'onnx' ? 1 : 2));
     this.script = opts.workerScript ?? join(ROOT, 'dist', 'sandbox', this.opts.kind === 'onnx' ? 'onnx-worker.js' : 'worker.js');
     this.readPaths = [join(ROOT, 'dist'), join(ROOT, 'node_modules'), join(ROOT, 'package.json'), dirname(this.script), ...(opts.readPaths ?? [])];
     const detected = detectIsolation();
@@ -161,10 +168,10 @@ export class WorkerPool {
           l.reject(new MvError(asCode(m.code), m.message));
           return;
         }
-        const b = w.batch;
-        if (!b || b.id !== m.id) return;
+        const b = w.batches.get(m.id);
+        if (!b) return;
         clearTimeout(b.timer);
-        w.batch = undefined;
+        w.batches.delete(m.id);
         if (m.t === 'error') for (const p of b.items) p.reject(new MvError(asCode(m.code), m.message));
         else if (m.t === 'tensors') b.items[0]?.tensors?.resolve(m.tensors);
         else if (m.t === 'results') splitAll(b.items, m.results);
@@ -179,9 +186,12 @@ export class WorkerPool {
     if (w.proc !== proc) return;
     w.proc = undefined;
     w.ready = false;
-    const failed = w.batch?.items ?? [];
-    if (w.batch) clearTimeout(w.batch.timer);
-    w.batch = undefined;
+    const failed: Pending[] = [];
+    for (const b of w.batches.values()) {
+      clearTimeout(b.timer);
+      failed.push(...b.items);
+    }
+    w.batches.clear();
     const err = new MvError('SANDBOX_UNAVAILABLE', 'the model worker stopped; the request was not completed');
     for (const p of failed) p.reject(err);
     for (const l of w.loads.values()) l.reject(err);
@@ -271,7 +281,7 @@ export class WorkerPool {
 
   private pump(): void {
     while (this.queue.length) {
-      const w = this.workers.find((x) => x.ready && !x.batch);
+      const w = this.workers.find((x) => x.ready && x.batches.size === 0) ?? this.workers.find((x) => x.ready && x.batches.size < this.inflight);
       if (!w) return;
       const first = this.queue[0]!;
       if (first.tensors) {
@@ -300,19 +310,19 @@ export class WorkerPool {
   private dispatch(w: Worker, items: readonly Pending[], rows: number, message: (id: number) => ToWorker): void {
     const id = this.nextId++;
     const timer = setTimeout(() => this.timeout(w, id), this.opts.timeoutMs);
-    w.batch = { id, items, timer };
+    w.batches.set(id, { id, items, timer });
     this.opts.onEvent?.({ kind: 'batch', worker: w.index, requests: items.length, rows });
     if (!this.send(w, message(id))) {
       clearTimeout(timer);
-      w.batch = undefined;
+      w.batches.delete(id);
       for (const p of items) p.reject(new MvError('SANDBOX_UNAVAILABLE', 'the model worker is restarting'));
     }
   }
 
   private timeout(w: Worker, id: number): void {
-    if (w.batch?.id !== id) return;
-    const b = w.batch;
-    w.batch = undefined;
+    const b = w.batches.get(id);
+    if (!b) return;
+    w.batches.delete(id);
     this.opts.onEvent?.({ kind: 'timeout', worker: w.index, rows: b.items.reduce((n, p) => n + p.frame.rows, 0) });
     for (const p of b.items) p.reject(new MvError('SANDBOX_TIMEOUT', `the model did not answer within ${this.opts.timeoutMs} ms`));
     w.ready = false;

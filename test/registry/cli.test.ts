@@ -3,13 +3,18 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { snapshotDist } from './dist-snapshot.js';
 import { tempDir, writeSafetensorsFile, maliciousPickleFile } from './helpers.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/modelvault.js');
-const VERIFY = join(ROOT, 'bin/modelvault-audit-verify.js');
 const T = tempDir('mv-reg-cli-');
-afterAll(T.cleanup);
+const DIST = snapshotDist();
+const ROOT = DIST.root;
+const BIN = DIST.bin;
+const VERIFY = DIST.verifier;
+afterAll(() => {
+  DIST.cleanup();
+  T.cleanup();
+});
 const REG = join(T.dir, 'reg');
 
 function mv(args: string[], env: Record<string, string> = {}): { code: number | null; out: string; err: string } {

@@ -2,26 +2,29 @@
  * Real processes against one registry folder: concurrent pushes to one model (versions unique and
  * gap-free), and SIGKILL at random points of a push, then proof that nothing partial is visible, every
  * referenced blob exists with its digest, the audit log verifies and the next open removes leftovers.
- * Children run the built code (dist/, made by `npm test`'s build step).
+ * Children run a private snapshot of the built code (dist/, made by `npm test`'s build step).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../../src/registry/index.js';
+import { snapshotDist, type DistSnapshot } from './dist-snapshot.js';
 import { tempDir, writeSafetensorsFile } from './helpers.js';
 
-const DRIVER = join(import.meta.dirname, 'push-driver.mjs');
 const T = tempDir('mv-reg-proc-');
-afterAll(T.cleanup);
 const admin = (await import('node:os')).userInfo().username;
-
+let DIST: DistSnapshot;
 beforeAll(() => {
-  if (!existsSync(join(import.meta.dirname, '../../dist/registry/index.js'))) throw new Error('run `npm run build` first (children use dist/)');
+  DIST = snapshotDist();
+});
+afterAll(() => {
+  DIST?.cleanup();
+  T.cleanup();
 });
 
 function run(args: string[]): { done: Promise<{ code: number | null; signal: string | null; out: string; err: string }>; kill: () => void; ready: Promise<void> } {
-  const child = spawn(process.execPath, [DRIVER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [DIST.driver, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   let onReady: () => void = () => {};
