@@ -78,6 +78,17 @@ describe('concurrent pushes from several processes', () => {
     expect(got.sort((a, b) => a - b)).toEqual(Array.from({ length: procs * each }, (_, i) => i + 1));
     expect((await checkInvariants(dir, 'shared')).versions).toBe(procs * each);
   });
+
+  it('the same bytes pushed by several processes at once become exactly one version', async () => {
+    const dir = join(T.dir, 'same');
+    (await Registry.init(dir, { admin })).close();
+    const f = writeSafetensorsFile(T.dir, 'same.safetensors', 77, 4096);
+    const results = await Promise.all([0, 1, 2].map(() => run([dir, 'same', f]).done));
+    const lines = results.map((r) => JSON.parse(r.out.trim().split('\n')[1]!) as { version: number; created: boolean });
+    expect(lines.filter((l) => l.created).length).toBe(1);
+    expect(new Set(lines.map((l) => l.version))).toEqual(new Set([1]));
+    expect((await checkInvariants(dir, 'same')).versions).toBe(1);
+  });
 });
 
 describe('SIGKILL during push', () => {
