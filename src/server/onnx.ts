@@ -158,21 +158,30 @@ function checkShape(inp: RequestInput, io: OnnxIo): number {
   return n;
 }
 
-/** Flattens nested or flat JSON data, refusing ragged nesting and nesting deeper than the shape. */
+/**
+ * Flattens JSON data: fully flat (`count` scalars) or nested exactly as the shape (every level an
+ * array of length shape[d], scalars only at the last level). Ragged rows, mixed depths and nesting
+ * deeper than the shape are refused even when the element count happens to match (serving.md §1.8).
+ */
 function flatten(inp: RequestInput, count: number): unknown[] {
-  if (!Array.isArray(inp.data)) throw bad(`input ${inp.name}: data must be an array (or use binary_data_size)`);
+  const data = inp.data;
+  if (!Array.isArray(data)) throw bad(`input ${inp.name}: data must be an array (or use binary_data_size)`);
+  const shape = inp.shape;
+  if (!data.some(Array.isArray)) {
+    if (data.length !== count) throw bad(`input ${inp.name}: ${data.length} elements, but shape ${JSON.stringify(shape)} needs ${count}`);
+    return data;
+  }
   const out: unknown[] = [];
-  const walk = (v: unknown, depth: number): void => {
-    if (Array.isArray(v)) {
-      if (depth >= inp.shape.length) throw bad(`input ${inp.name}: data is nested deeper than its shape`);
-      for (const x of v) {
-        walk(x, depth + 1);
-        if (out.length > count) throw bad(`input ${inp.name}: more elements than shape ${JSON.stringify(inp.shape)} holds`);
-      }
-    } else out.push(v);
+  const walk = (v: unknown[], depth: number): void => {
+    if (v.length !== shape[depth]) throw bad(`input ${inp.name}: data does not follow shape ${JSON.stringify(shape)} (dimension ${depth} has ${v.length} entries)`);
+    const last = depth === shape.length - 1;
+    for (const x of v) {
+      if (Array.isArray(x) === last) throw bad(`input ${inp.name}: data does not follow shape ${JSON.stringify(shape)} (mixed nesting at dimension ${depth})`);
+      if (last) out.push(x);
+      else walk(x as unknown[], depth + 1);
+    }
   };
-  walk(inp.data, 0);
-  if (out.length !== count) throw bad(`input ${inp.name}: ${out.length} elements, but shape ${JSON.stringify(inp.shape)} needs ${count}`);
+  walk(data, 0);
   return out;
 }
 
