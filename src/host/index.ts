@@ -3,7 +3,7 @@
  * model-signing API over the pure integrity/ layer.
  */
 export { openFileSource, ioError, type OpenedSource } from './file-source.js';
-export { scanPaths, collectTargets, type ScanPathsOptions } from './scan-files.js';
+export { scanPaths, collectTargets, type ScanPathsOptions } from './scan/index.js';
 export { loadModelFile, type LoadModelFileOptions, type LoadedModel } from './load-model.js';
 export { listModelFiles, statModelFiles, resolveIgnorePaths, type ModelFile, type ModelTree, type ListOptions } from './model-files.js';
 export { hashRanges, hashModelFiles, ttyProgress, PROGRESS_MIN_BYTES, type HashRange, type HashOptions, type HashConfig } from './hash-files.js';

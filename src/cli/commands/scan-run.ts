@@ -1,4 +1,4 @@
-import { scanPaths } from '../../host/index.js';
+import { scanPaths } from '../../host/scan/index.js';
 import { buildPolicy, exitCodeOf, parsePolicyFile, summarise, toSarif, type FileReport } from '../../scan/index.js';
 import { ExitCode, type CliContext } from '../main.js';
 import { paint, type Output } from '../output.js';

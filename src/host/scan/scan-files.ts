@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { scanSource, type FileReport, type ScanOptions } from '../scan/index.js';
-import { ioError, openFileSource } from './file-source.js';
+import { scanSource, type FileReport, type ScanOptions } from '../../scan/index.js';
+import { ioError, openFileSource } from '../file-source.js';
 
 export interface ScanPathsOptions extends ScanOptions {
   /** Called after each file with the number done and the total found so far. */
