@@ -14,6 +14,8 @@ interface Req {
 
 /** A column no operator reads (ColumnTransformer 'drop'): anything is accepted. */
 const UNUSED: Req = { type: 'string', missing: true, used: false };
+/** A column a feature selector drops: selectors validate numeric input, so it is still a number. */
+const UNUSED_NUMBER: Req = { type: 'number', missing: true, used: false };
 const num = (missing = false): Req => ({ type: 'number', missing, used: true });
 
 function merge(a: Req, b: Req): Req {
@@ -104,9 +106,9 @@ function back(op: Op, nIn: number, out: readonly Req[] | undefined, tensors: Ten
     case 'pca':
       return fill(nIn, num());
     case 'column-select': {
-      const req = fill(nIn, UNUSED);
+      const req = fill(nIn, UNUSED_NUMBER);
       op.columns.forEach((c, i) => {
-        if (c < nIn) req[c] = merge(req[c]!, outAt(i));
+        if (c < nIn) req[c] = merge(req[c]!, { ...outAt(i), used: true });
       });
       return req;
     }
@@ -120,7 +122,8 @@ function back(op: Op, nIn: number, out: readonly Req[] | undefined, tensors: Ten
         req = req.map((a, j) => merge(a, r[j] ?? UNUSED));
         offset += w;
       }
-      return req;
+      // ColumnTransformer 'drop': a column no part reads may hold anything (an id, free text).
+      return req.map((r) => (r.used ? r : UNUSED));
     }
     case 'pipeline': {
       const widths = [nIn];

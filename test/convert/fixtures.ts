@@ -61,6 +61,8 @@ export function compare(e: Expected, method: string, got: { shape: readonly numb
       if (!(err <= tol * Math.max(1, Math.abs(b)))) {
         expect.fail(`${e.name} ${method}[${i}]: got ${a}, sklearn ${b} (|Δ| = ${err})`);
       }
+    } else if (typeof b === 'boolean' && typeof a === 'number') {
+      expect(a, `${e.name} ${method}[${i}] (bool as 0/1)`).toBe(b ? 1 : 0);
     } else if (b === null) {
       expect(Number.isNaN(a as number), `${e.name} ${method}[${i}] NaN`).toBe(true);
     } else {

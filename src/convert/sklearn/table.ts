@@ -19,6 +19,7 @@ import { mapKnnClassifier, mapKnnRegressor } from './knn.js';
 import { mapLda, mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapRidgeClassifier, mapSgdClassifier } from './linear.js';
 import { mapGaussianNb } from './naive-bayes.js';
 import { mapFunctionTransformer, mapTruncatedSvd, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
+import { mapMissingIndicator, mapRfe, mapSelectKBest, mapVarianceThreshold } from './select.js';
 import { mapSvc, mapSvr } from './svm.js';
 import { mapLgbmWrapper, mapXgbWrapper } from './wrappers.js';
 import { mapForestClassifier, mapForestRegressor, mapTreeClassifier, mapTreeRegressor } from './tree.js';
@@ -106,6 +107,11 @@ export const ESTIMATORS: readonly EstimatorRow[] = [
   { cls: 'sklearn.preprocessing._polynomial.PolynomialFeatures', family: 'preprocessing', versions: '1.0–1.6', doc: 'powers_ recomputed from degree/interaction_only/include_bias.', map: mapPolynomialFeatures },
   { cls: 'sklearn.preprocessing._data.PolynomialFeatures', family: 'preprocessing', versions: '0.24', doc: 'Module before 1.0.', map: mapPolynomialFeatures },
   { cls: 'sklearn.preprocessing._function_transformer.FunctionTransformer', family: 'preprocessing', versions: SK, doc: 'Only func=None (the identity; ColumnTransformer remainder="passthrough" ≥ 1.0).', map: mapFunctionTransformer },
+  { cls: 'sklearn.feature_selection._variance_threshold.VarianceThreshold', family: 'preprocessing', versions: SK, doc: 'Column selection: variances_ > threshold.', map: mapVarianceThreshold },
+  { cls: 'sklearn.feature_selection._univariate_selection.SelectKBest', family: 'preprocessing', versions: SK, doc: 'Column selection: top k scores_ (stable argsort, NaN lowest).', map: mapSelectKBest },
+  { cls: 'sklearn.feature_selection._rfe.RFE', family: 'preprocessing', versions: SK, doc: 'Column selection by support_ (as a transformer only).', map: mapRfe },
+  { cls: 'sklearn.feature_selection._rfe.RFECV', family: 'preprocessing', versions: SK, doc: 'Column selection by support_ (as a transformer only).', map: mapRfe },
+  { cls: 'sklearn.impute._base.MissingIndicator', family: 'preprocessing', versions: SK, doc: 'Standalone: one 0/1 column per features_ (NaN marker).', map: mapMissingIndicator },
   { cls: 'sklearn.decomposition._incremental_pca.IncrementalPCA', family: 'preprocessing', versions: SK, doc: 'Same fitted state as PCA.', map: mapPca },
   { cls: 'sklearn.decomposition._truncated_svd.TruncatedSVD', family: 'preprocessing', versions: SK, doc: 'x·components_ᵀ (PCA operator, zero mean).', map: mapTruncatedSvd },
   { cls: 'sklearn.decomposition._pca.PCA', family: 'preprocessing', versions: SK, doc: '(x − mean_)·components_ᵀ, optional whitening.', map: mapPca },
@@ -128,7 +134,6 @@ export const INNER_TYPES: Readonly<Record<string, string>> = {
   'sklearn.tree._tree.Tree': 'Cython tree of DecisionTree*: read field by field (nodes, values).',
   'sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor': 'HGB tree: nodes + categorical bitsets, read by field.',
   'sklearn.ensemble._hist_gradient_boosting.binning._BinMapper': 'HGB binning: only known categories are read; bin edges are training-only.',
-  'sklearn.impute._base.MissingIndicator': 'SimpleImputer indicator: features_ read.',
   'sklearn.dummy.DummyClassifier': 'GradientBoosting init_: class_prior_ read.',
   'sklearn.dummy.DummyRegressor': 'GradientBoosting init_: constant_ read.',
   'sklearn.neighbors._kd_tree.newObj': 'KNeighbors _tree (search index): ignored, brute force gives the same neighbours.',
