@@ -8,7 +8,7 @@
 // Inputs are generated once by bench/scan/gen.py (Debian python3 with torch, scikit-learn, joblib).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const arg = (name, def) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : def; };
@@ -25,10 +25,10 @@ if (!existsSync(join(dir, 'rf-200m.joblib'))) {
 
 /** Runs a command under /usr/bin/time -v; returns wall seconds and peak RSS in MB. */
 function measure(cmd, args) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const line = r.stderr.trim().split('\n').pop();
-  const [wall, rssKb] = line.split(' ').map(Number);
-  return { wall, rss: rssKb / 1024, status: r.status };
+  const [wall, rssKb, user, sys] = line.split(' ').map(Number);
+  return { wall, rss: rssKb / 1024, cpu: user + sys, status: r.status };
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -43,13 +43,15 @@ function bench(label, scanArgs, catArgs, target, ref) {
   const w = median(scans.map((s) => s.wall));
   const r = median(scans.map((s) => s.rss));
   const c = median(cats.map((s) => s.wall));
+  const cpu = median(scans.map((s) => s.cpu));
   const exit = scans[0].status;
-  console.log(`| ${label} | ${w.toFixed(3)} s | ${r.toFixed(0)} MB | ${c.toFixed(3)} s | ${target} | ${ref} | ${exit} |`);
+  console.log(`| ${label} | ${w.toFixed(3)} s | ${cpu.toFixed(2)} s | ${r.toFixed(0)} MB | ${c.toFixed(3)} s | ${target} | ${ref} | ${exit} |`);
 }
 
 console.log(`node ${process.version}, ${cpus()[0].model}, ${cpus().length} cores, ${runs} runs, medians`);
-console.log('| input | modelvault scan wall | peak RSS | cat (same bytes) | target | picklescan (issue) | exit |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log('| input | modelvault scan wall | CPU (user+sys) | peak RSS | cat (same bytes) | target | picklescan (issue) | exit |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 bench('(a) 1 GB PyTorch zip', [join(dir, 'torch-1g.pt')], [join(dir, 'torch-1g.pt')], '≤ 0.15 s, ≤ 100 MB', '0.09 s / 23 MB (pickle members only)');
 bench('(b) 200 MB joblib RandomForest', [join(dir, 'rf-200m.joblib')], [join(dir, 'rf-200m.joblib')], '≤ 0.25 s', 'error at first array');
 const small = join(dir, 'pickles-10k');
