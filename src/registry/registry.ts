@@ -361,6 +361,7 @@ export class Registry {
     await mkdir(stage, { mode: 0o700 });
     const staged = join(stage, fileName);
     const pendingIds: number[] = [];
+    const stored: { blobs: Digest[]; quarantine: Digest[] } = { blobs: [], quarantine: [] };
     try {
       // 1. private copy: everything below reads our copy, never the caller's file (no TOCTOU).
       const src = await copyHashed(input.file, staged, 0o600);
@@ -405,6 +406,8 @@ export class Registry {
         if (keepOriginal) pendingIds.push(await tx.addPending(src.digest, process.pid, this.opts.clock()));
       });
       let size = src.size;
+      stored.blobs.push(artifactDigest);
+      if (keepOriginal) stored.quarantine.push(src.digest);
       if (conv) {
         size = (await this.blobs.putBytes(conv.artifact)).size;
         if (keepOriginal) await this.quarantine.putFile(staged, { move: src });
@@ -426,10 +429,12 @@ export class Registry {
       };
       const signer = sig ? (sig.signer as string | null) : null;
       const result = await this.act(async (tx, log) => {
-        for (const id of pendingIds.splice(0)) await tx.removePending(id);
+        for (const id of pendingIds) await tx.removePending(id);
         const again = await tx.findVersionByDigest(name, artifactDigest);
         if (again) return { dup: again, version: again.version };
-        if (!(await tx.getModel(name))) {
+        const model = await tx.getModel(name);
+        if (model?.deletedAt != null) throw new MvError('REG_GONE', `model ${name} was deleted; its name stays reserved`);
+        if (!model) {
           await tx.createModel(name, actor, now);
           await log({ actor, action: 'model.create', subject: subject(name), before: null, after: { name } });
         }
@@ -445,16 +450,24 @@ export class Registry {
         if (n !== version) throw new MvError('INTERNAL', 'version number changed inside the transaction');
         return { dup: undefined, version };
       });
-      if (result.value.dup) return this.duplicateResult(result.value.dup);
+      pendingIds.length = 0; // committed: the pending rows are gone
+      if (result.value.dup) {
+        // a concurrent push stored the same upload first; our converted artifact may differ (timestamps)
+        await this.gc(stored).catch(() => undefined);
+        return this.duplicateResult(result.value.dup);
+      }
       return {
         model: name, version: result.value.version, digest: artifactDigest, size, format, sourceDigest: src.digest, converted: conv !== undefined,
         created: true, signer, auditIndex: result.auditIndex, receipt: result.receipt,
       };
     } finally {
       if (pendingIds.length) {
+        // failed after storing blobs: drop the pending rows and any blob nothing references (a
+        // long-running server never reopens, so do not leave this to the next open's sweep)
         await this.store.write(async (tx) => {
           for (const id of pendingIds) await tx.removePending(id);
         }).catch(() => {});
+        await this.gc(stored).catch(() => {});
       }
       await rm(stage, { recursive: true, force: true });
     }
@@ -572,6 +585,8 @@ export class Registry {
     await this.checkAliasRights(actor, a, target);
     if (target.status === 'deprecated' && this.isProtected(a)) throw new MvError('REG_CONFLICT', `${model}:${version} is deprecated; protected alias ${a} cannot point at it`);
     const r = await this.act(async (tx, log) => {
+      const live = await tx.getVersion(model, target.version); // re-read under the write lock
+      if (!live || live.status === 'deleted') throw new MvError('REG_GONE', `${model}:${target.version} was deleted`);
       const cur = await tx.getAlias(model, a);
       if (cur?.version === target.version) return { from: cur.version, changed: false };
       const now = this.opts.clock();
@@ -641,9 +656,13 @@ export class Registry {
     const why = assertReason(reason);
     await this.require(actor, 'admin', 'deleting');
     const v = await this.liveVersion(model, version);
-    const r = await this.act(async (tx, log) => this.tombstone(tx, log, actor, v, why));
+    const r = await this.act(async (tx, log) => {
+      const live = await tx.getVersion(model, v.version);
+      if (!live || live.status === 'deleted') throw new MvError('REG_GONE', `${model}:${v.version} was already deleted`);
+      await this.tombstone(tx, log, actor, live, why);
+    });
     await this.collect([v]);
-    return r;
+    return { auditIndex: r.auditIndex, receipt: r.receipt };
   }
 
   private async tombstone(tx: MetadataTx, log: (e: AuditEventInput) => Promise<number>, actor: string, v: VersionRecord, why: string): Promise<void> {
@@ -662,25 +681,30 @@ export class Registry {
     const why = assertReason(reason);
     await this.require(actor, 'admin', 'deleting');
     const m = await this.liveModel(model);
-    const versions = (await this.store.listVersions(m.name)).filter((v) => v.status !== 'deleted');
     const r = await this.act(async (tx, log) => {
+      // listed under the write lock: a concurrent push cannot leave a live version under a deleted model
+      const versions = (await tx.listVersions(m.name)).filter((v) => v.status !== 'deleted');
       for (const v of versions) await this.tombstone(tx, log, actor, v, why);
       await log({ actor, action: 'model.delete', subject: subject(m.name), before: { versions: versions.length }, after: null, reason: why });
       await tx.markModelDeleted(m.name, actor, this.opts.clock());
+      return versions;
     });
-    await this.collect(versions);
-    return r;
+    await this.collect(r.value);
+    return { auditIndex: r.auditIndex, receipt: r.receipt };
   }
 
   /** Deletes the bytes of tombstoned versions unless still referenced or being written. */
   private async collect(versions: readonly VersionRecord[]): Promise<void> {
+    await this.gc({ blobs: versions.map((v) => v.digest), quarantine: versions.flatMap((v) => (v.originalDigest ? [v.originalDigest] : [])) });
+  }
+
+  /** Deletes these blobs unless a live version references them or an upload is writing them (under the write lock). */
+  private async gc(d: { blobs: readonly Digest[]; quarantine: readonly Digest[] }): Promise<void> {
     await this.store.write(async (tx) => {
       const refs = await tx.referencedDigests();
       const pending = new Set((await tx.listPending()).map((p) => p.digest));
-      for (const v of versions) {
-        if (!refs.blobs.has(v.digest) && !pending.has(v.digest)) await this.blobs.delete(v.digest);
-        if (v.originalDigest && !refs.quarantine.has(v.originalDigest) && !pending.has(v.originalDigest)) await this.quarantine.delete(v.originalDigest);
-      }
+      for (const x of d.blobs) if (!refs.blobs.has(x) && !pending.has(x)) await this.blobs.delete(x);
+      for (const x of d.quarantine) if (!refs.quarantine.has(x) && !pending.has(x)) await this.quarantine.delete(x);
     });
   }
 
