@@ -42,6 +42,8 @@ export function mapPipeline(s: State, ctx: Ctx): Mapped {
     ...(last.classes ? { classes: last.classes } : {}),
     methods: last.methods,
     ...(first.featureNames ? { featureNames: first.featureNames } : {}),
+    // The library whose arithmetic the final estimator follows (XGBoost/LightGBM in a sklearn pipeline).
+    ...(last.library ? { library: last.library } : {}),
   };
 }
 
