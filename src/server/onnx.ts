@@ -68,6 +68,8 @@ export interface OnnxResult extends PoolResult {
 
 const MAX_RANK = 16;
 const MAX_ELEMENTS = 1 << 26;
+/** Widest single input that V1 `:predict` rows are offered for. */
+const MAX_ROW_FEATURES = 65_536;
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 const bad = (message: string): MvError => new MvError('INPUT_INVALID', message);
@@ -101,6 +103,9 @@ export function parseOnnxInfo(info: unknown): OnnxGraph {
   });
   const outputs = info.outputs.map((v) => parseIo(v, 'output')).filter((x): x is OnnxIo => x !== undefined);
   if (inputs.length === 0) throw refused('the ONNX model has no inputs');
+  for (const list of [inputs, outputs]) {
+    if (new Set(list.map((io) => io.name)).size !== list.length) throw refused('the ONNX model repeats an input or output name');
+  }
   if (outputs.length === 0) throw refused('the ONNX model has no tensor outputs');
   const opsets = Array.isArray(info.opsets)
     ? info.opsets.filter(isObj).map((o) => ({ domain: String(o.domain ?? ''), version: Number(o.version ?? 0) }))
@@ -118,7 +123,7 @@ export function parseOnnxInfo(info: unknown): OnnxGraph {
  */
 export function onnxServed(base: { model: string; version: number; digest: string; key: string }, graph: OnnxGraph): ServedVersion {
   const only = graph.inputs.length === 1 ? graph.inputs[0]! : undefined;
-  const F = only && only.shape.length === 2 && only.shape[1]! > 0 && only.type !== 'string' && only.type !== 'float16' ? only.shape[1]! : 0;
+  const F = only && only.shape.length === 2 && only.shape[1]! > 0 && only.shape[1]! <= MAX_ROW_FEATURES && only.type !== 'string' && only.type !== 'float16' ? only.shape[1]! : 0;
   const methods: Method[] = F > 0 ? ['predict'] : [];
   return {
     ...base, onnx: graph, methods,
