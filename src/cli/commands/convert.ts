@@ -38,8 +38,8 @@ function printBlocked(out: Output, r: FileReport): void {
 export function registerConvert(program: Command, ctx: CliContext): void {
   program
     .command('convert')
-    .description('Convert a scanned-clean legacy model (joblib/pickle of scikit-learn, PyTorch checkpoint) into safe safetensors.')
-    .argument('<IN>', 'model file: joblib/pickle (any joblib compressor) or a PyTorch checkpoint')
+    .description('Convert a scanned-clean legacy model (scikit-learn/XGBoost/LightGBM pickle or joblib, XGBoost/LightGBM model, PyTorch checkpoint) into safe safetensors.')
+    .argument('<IN>', 'model file: joblib/pickle (any joblib compressor), XGBoost JSON/UBJSON, LightGBM text, or a PyTorch checkpoint')
     .requiredOption('-o, --output <OUT>', 'output .safetensors file')
     .addOption(new Option('-f, --format <format>', 'report format').choices(['text', 'json']).default('text'))
     .option('--force', 'overwrite OUT if it exists')
