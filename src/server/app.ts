@@ -147,6 +147,7 @@ export async function buildServer(o: ServerOptions): Promise<ModelvaultServer> {
     async close() {
       await app.close();
       await pool.close();
+      await models.close();
     },
   };
 }

@@ -84,19 +84,34 @@ function checkShape(inp: RequestInput): number {
   return n;
 }
 
-/** Flattens JSON tensor data (nested or flat), rejecting ragged nesting and depth beyond the shape. */
+/**
+ * Flattens JSON tensor data. Two layouts are valid (serving.md §1.4): fully flat (`count` scalars) or
+ * nested exactly as the shape (every level an array of length shape[d], scalars only at the last
+ * level). Anything else — ragged rows, mixed depths, nesting deeper than the shape — is refused, even
+ * when the element count happens to match.
+ */
 function flatten(inp: RequestInput, count: number): unknown[] {
   const data = inp.data;
   if (!Array.isArray(data)) throw bad(`input ${inp.name}: data must be an array (or use binary_data_size)`);
+  const shape = inp.shape;
+  // Fast, common case: flat scalars.
+  let flat = true;
+  for (let i = 0; i < data.length; i++) if (Array.isArray(data[i])) { flat = false; break; }
+  if (flat) {
+    if (data.length !== count) throw bad(`input ${inp.name}: ${data.length} elements, but shape ${JSON.stringify(shape)} needs ${count}`);
+    return data;
+  }
   const out: unknown[] = [];
-  const walk = (v: unknown, depth: number): void => {
-    if (Array.isArray(v)) {
-      if (depth >= inp.shape.length) throw bad(`input ${inp.name}: data is nested deeper than its shape`);
-      for (const x of v) walk(x, depth + 1);
-    } else out.push(v);
+  const walk = (v: unknown[], depth: number): void => {
+    if (v.length !== shape[depth]) throw bad(`input ${inp.name}: data does not follow shape ${JSON.stringify(shape)} (dimension ${depth} has ${v.length} entries; ragged or mis-nested)`);
+    const last = depth === shape.length - 1;
+    for (const x of v) {
+      if (Array.isArray(x) !== !last) throw bad(`input ${inp.name}: data does not follow shape ${JSON.stringify(shape)} (mixed nesting at dimension ${depth})`);
+      if (last) out.push(x);
+      else walk(x as unknown[], depth + 1);
+    }
   };
   walk(data, 0);
-  if (out.length !== count) throw bad(`input ${inp.name}: ${out.length} elements, but shape ${JSON.stringify(inp.shape)} needs ${count}`);
   return out;
 }
 

@@ -94,6 +94,7 @@ export async function oipPlugin(app: FastifyInstance, o: OipOptions): Promise<vo
   app.get('/v2/models/:name/versions/:version/ready', readySchema, ready);
 
   const infer = async (req: FastifyRequest<{ Params: { name: string; version?: string } }>, reply: FastifyReply) => {
+    refuseFormTypes(req);
     const s = await served(req, req.params.name, req.params.version);
     const body = req.body;
     if (!Buffer.isBuffer(body)) throw new MvError('INPUT_INVALID', 'the request needs a JSON body');
@@ -113,6 +114,7 @@ export async function oipPlugin(app: FastifyInstance, o: OipOptions): Promise<vo
         throw new MvError('INPUT_INVALID', 'the request body is not valid JSON');
       }
     }
+    if (request === null || typeof request !== 'object' || Array.isArray(request)) throw new MvError('INPUT_INVALID', 'the inference request must be a JSON object');
     if (request.id !== undefined && typeof request.id !== 'string') throw new MvError('INPUT_INVALID', '"id" must be a string');
     const frame = toFrame(s, request, blobs);
     const outs = requestedOutputs(s, request);
@@ -131,6 +133,7 @@ export async function oipPlugin(app: FastifyInstance, o: OipOptions): Promise<vo
   // KServe V1-style predict over rows or records: {"instances": [[...], ...]} or [{"feature": v, ...}].
   app.post('/v1/models/:target', { schema: { tags: ['oip'], params: { type: 'object', properties: { target: { type: 'string', pattern: '^[^:]{1,256}:predict$' } }, required: ['target'] } } },
     async (req: FastifyRequest<{ Params: { target: string } }>) => {
+      refuseFormTypes(req);
       const name = req.params.target.slice(0, -':predict'.length);
       const s = await served(req, name, undefined);
       let body: { instances?: unknown; inputs?: unknown };
@@ -139,12 +142,26 @@ export async function oipPlugin(app: FastifyInstance, o: OipOptions): Promise<vo
       } catch {
         throw new MvError('INPUT_INVALID', 'the request body is not valid JSON');
       }
-      const rows = body?.instances ?? body?.inputs;
+      if (body === null || typeof body !== 'object') throw new MvError('INPUT_INVALID', 'send {"instances": [row, ...]}');
+      const rows = body.instances ?? body.inputs;
       if (!Array.isArray(rows) || rows.length === 0) throw new MvError('INPUT_INVALID', 'send {"instances": [row, ...]} with rows (arrays) or records (objects)');
       const frame = rowsToFrame(s, rows);
       const r = await o.models.run(s, s.methods.includes('predict') ? 'predict' : 'transform', frame);
       return { predictions: r.shape.length === 1 ? jsonData(toOutput({ name: 'p', datatype: 'FP64', shape: [], binary: false }, r)) : chunk(r) };
     });
+}
+
+/**
+ * Inference bodies are JSON (or JSON + tensors with Inference-Header-Content-Length, under any type, as
+ * tritonclient sends them). The HTML-form types are refused with 415: a browser can post them cross-site
+ * without a preflight, and `curl -d` without a Content-Type sends one of them by mistake.
+ */
+const FORM_TYPES = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
+function refuseFormTypes(req: FastifyRequest): void {
+  const ct = req.headers['content-type'];
+  if (ct !== undefined && req.headers['inference-header-content-length'] === undefined && FORM_TYPES.test(ct)) {
+    throw Object.assign(new Error(`unsupported Content-Type ${ct.split(';')[0]!.trim().slice(0, 64)}; send application/json`), { statusCode: 415 });
+  }
 }
 
 function chunk(r: { shape: readonly number[]; data: ArrayLike<unknown> }): unknown[][] {
