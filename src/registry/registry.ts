@@ -173,6 +173,8 @@ export class Registry {
     });
     await writeFile(L.vkey, `${vkey}\n`, { mode: 0o644 });
     const clock = o.clock ?? Date.now;
+    // an empty file is an empty SQLite database; creating it first makes it (and its -wal/-shm) 0600
+    await writeFile(L.db, '', { mode: 0o600, flag: 'wx' });
     const store = new SqliteMetadataStore({ file: L.db, origin, signingKey: privateKey, clock, create: true });
     const protectedAliases = (o.protectedAliases ?? ['production']).map(assertAliasName);
     const settings: RegistrySettings = { registryId, origin, protectedAliases, separationOfDuties: o.separationOfDuties ?? true };

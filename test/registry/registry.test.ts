@@ -20,10 +20,11 @@ beforeAll(async () => {
 afterAll(() => reg?.close());
 
 describe('layout', () => {
-  it('creates 0700 folders and a 0600 log key', () => {
+  it('creates 0700 folders, a 0600 database and a 0600 log key', () => {
     const L = reg.layout;
     for (const d of [L.dir, L.blobs, L.quarantine, L.tmp]) expect(statSync(d).mode & 0o777).toBe(0o700);
     expect(statSync(L.key).mode & 0o777).toBe(0o600);
+    expect(statSync(L.db).mode & 0o777).toBe(0o600);
     expect(readFileSync(L.vkey, 'utf8').trim()).toBe(reg.vkey());
   });
   it('refuses to init twice and to open a non-registry', async () => {
