@@ -526,6 +526,16 @@ export class Registry {
     return { version: v, path: dest, size: info.size };
   }
 
+  /**
+   * The version's artifact as a stream for the HTTP server: chunks as read; after the last chunk the
+   * stream throws REG_BLOB_CORRUPT if the bytes do not hash to the version's digest (so a server must
+   * not commit a response as complete before the iteration ends).
+   */
+  async openArtifact(actor: string, ref: VersionRef): Promise<{ version: VersionRecord; chunks: AsyncIterable<Uint8Array> }> {
+    const v = await this.resolve(actor, ref);
+    return { version: v, chunks: this.blobs.read(v.digest) };
+  }
+
   /** Pull by digest: only artifacts of live versions; quarantined originals are refused (REG_QUARANTINED). */
   async pullDigest(actor: string, digest: string, dest: string): Promise<{ size: number }> {
     await this.require(actor, 'reader', 'reading');

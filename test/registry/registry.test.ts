@@ -75,6 +75,11 @@ describe('push / pull', () => {
     expect(readFileSync(out)).toEqual(readFileSync(join(T.dir, 'w2.safetensors')));
     expect(await codeOf(reg.pull('rita', parseRef('iris'), out))).toBe('USAGE_INVALID');
     expect(await codeOf(reg.pull('rita', parseRef('iris:9'), out))).toBe('REG_NOT_FOUND');
+    const { version, chunks } = await reg.openArtifact('rita', parseRef('iris:2'));
+    const parts: Uint8Array[] = [];
+    for await (const c of chunks) parts.push(c);
+    expect(Buffer.concat(parts)).toEqual(readFileSync(join(T.dir, 'w2.safetensors')));
+    expect(version.version).toBe(2);
     // flip one byte of the stored blob: pull refuses and writes nothing
     const v = await reg.resolve('rita', parseRef('iris:3'));
     const hex = v.digest.slice(7);
@@ -85,6 +90,10 @@ describe('push / pull', () => {
     writeFileSync(blob, bytes);
     const bad = join(T.dir, 'corrupt-out');
     expect(await codeOf(reg.pull('rita', parseRef('iris:3'), bad))).toBe('REG_BLOB_CORRUPT');
+    const stream = (await reg.openArtifact('rita', parseRef('iris:3'))).chunks;
+    expect(await codeOf(async () => {
+      for await (const _ of stream) void _;
+    })).toBe('REG_BLOB_CORRUPT');
     expect(existsSync(bad)).toBe(false);
     expect(readdirSync(T.dir).some((n) => n.startsWith('.tmp-'))).toBe(false);
     bytes[bytes.length - 1]! ^= 1;
