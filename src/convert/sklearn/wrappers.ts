@@ -11,7 +11,7 @@ import { parseXgboostModel } from '../../formats/xgboost/index.js';
 import type { IrTensor, Method, ModelDescription, Op, TensorRef } from '../../runtime/index.js';
 import { lightgbmToDescription } from '../lightgbm.js';
 import { scalarNumber, scalarString } from '../py.js';
-import { xgboostToDescription } from '../xgboost.js';
+import { bestRounds, xgboostToDescription } from '../xgboost.js';
 import { featureNamesIn, tensorName, type Ctx, type Mapped, type State } from './common.js';
 
 const isRef = (v: unknown): v is TensorRef =>
@@ -61,7 +61,11 @@ export function mapXgbWrapper(s: State, ctx: Ctx): Mapped {
   const classifier = s.has('classes_') || s.has('n_classes_');
   const missing = s.has('missing') ? scalarNumber(s.raw('missing')) : undefined;
   const names = featureNamesIn(s);
+  // The wrappers predict with iteration_range (0, best_iteration + 1) after early stopping.
+  const rounds = bestRounds(model);
+  if (rounds !== undefined) ctx.notes.push(`${s.shortName}: early stopping at best_iteration ${rounds - 1}; later rounds are left out as XGBoost's predict does`);
   const conv = xgboostToDescription(model, {
+    ...(rounds !== undefined ? { rounds } : {}),
     ...(classifier && s.has('classes_') ? { classes: s.labels() } : {}),
     ...(missing !== undefined ? { missing } : {}),
     ...(names ? { featureNames: names } : {}),
