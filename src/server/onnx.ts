@@ -132,9 +132,12 @@ export function onnxServed(base: { model: string; version: number; digest: strin
   };
 }
 
-/** The pool that runs ONNX models: a separate WorkerPool of onnx workers. */
+/**
+ * The pool that runs ONNX models: a separate WorkerPool of onnx workers. Runs are not merged (a graph
+ * may mix rows, e.g. normalise over the batch axis), so several are pipelined into each worker instead.
+ */
 export function createOnnxPool(opts: PoolOptions = {}): WorkerPool {
-  return new WorkerPool({ ...opts, kind: 'onnx' });
+  return new WorkerPool({ inflight: 4, ...opts, kind: 'onnx' });
 }
 
 // ── metadata ─────────────────────────────────────────────────────────────────────────────────
