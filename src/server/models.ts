@@ -147,9 +147,14 @@ export class ModelService {
     // The bytes go to the onnx worker (never a path); ONNX Runtime parses them only there.
     const pool = this.onnxPool();
     await pool.whenReady();
-    const info = await pool.load(key, Buffer.concat(chunks));
-    if (!info) throw new MvError('SANDBOX_UNAVAILABLE', `no ONNX worker could load ${key}`);
-    return onnxServed({ model: version.model, version: version.version, digest: version.digest, key }, parseOnnxInfo(info));
+    try {
+      const info = await pool.load(key, Buffer.concat(chunks));
+      if (!info) throw new MvError('SANDBOX_UNAVAILABLE', `no ONNX worker could load ${key}`);
+      return onnxServed({ model: version.model, version: version.version, digest: version.digest, key }, parseOnnxInfo(info));
+    } catch (e) {
+      pool.unload(key); // a refused model is not re-sent to every replacement worker
+      throw e;
+    }
   }
 
   /** Stops the onnx pool, if one was started (the artifact pool belongs to whoever created it). */

@@ -16,6 +16,7 @@ let dir: string;
 let reg: Registry;
 let srv: ModelvaultServer;
 let base: string;
+let token: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mv-onnx-serve-'));
@@ -26,6 +27,7 @@ beforeAll(async () => {
     expect(r).toMatchObject({ format: 'onnx', converted: false, version: 1 });
     await reg.setAlias('admin', name, 'production', 1);
   }
+  token = (await reg.createToken('admin')).token;
   srv = await buildServer({ registry: reg, serviceActor: 'admin', version: 'test', logger: false, publicModels: ['iris', 'two', 'ids'] });
   await srv.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(srv.app.server.address() as { port: number }).port}`;
@@ -79,6 +81,15 @@ describe('ONNX over the Open Inference Protocol', () => {
       const code = await reg.push('pub', { file, name: 'bad' }).then(() => 'pushed', (e) => (isMvError(e) ? e.code : 'other'));
       expect(code).toBe('SCAN_BLOCKED');
     }
+  });
+
+  it('a model with external data passes the scan (path inside its folder) but is refused at load: 422', async () => {
+    const file = new URL('../fixtures/onnx/external_inside.onnx', import.meta.url).pathname;
+    const r = await reg.push('pub', { file, name: 'ext' });
+    expect(r.format).toBe('onnx');
+    await reg.setAlias('admin', 'ext', 'production', r.version);
+    const res = await fetch(`${base}/v2/models/ext`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await errorOf(res)).toEqual({ status: 422, code: 'SANDBOX_ONNX_LOAD_FAILED' });
   });
 
   it('model metadata comes from the ONNX graph', async () => {
