@@ -263,3 +263,26 @@ describe('scikit-learn layouts of other versions', () => {
   });
 });
 
+
+describe('library wrappers: early stopping', () => {
+  it('LightGBM Booster best_iteration keeps only the first best_iteration rounds', async () => {
+    const { parseLightgbmModel } = await import('../../src/formats/lightgbm/index.js');
+    const { lightgbmToDescription } = await import('../../src/convert/lightgbm.js');
+    const { value } = await loadGraph('lgbm_classifier_binary.joblib', 'lightgbm/');
+    const booster = get(value, '_Booster');
+    const text = get(booster, '_handle') as string;
+    set(booster, 'best_iteration', 1);
+    const c = convertGraph(value, OPTS);
+    expect(c.report.notes.join(' ')).toMatch(/best_iteration 1/);
+    const m = parseLightgbmModel(text);
+    const ref = lightgbmToDescription({ ...m, trees: m.trees.slice(0, 1) }, { classes: ['neg', 'pos'] });
+    const refModel = loadModel(encodeArtifact(ref.description, ref.tensors, c.ir.provenance));
+    const rows = [[0, 0, 0], [2, 1, -1], [1.5, 0.3, 5]];
+    const a = predict(toModel(value), rows, { method: 'predict_proba' });
+    const b = predict(refModel, rows, { method: 'predict_proba' });
+    expect(Array.from(a.data as Float64Array)).toEqual(Array.from(b.data as Float64Array));
+    set(booster, 'best_iteration', 0);
+    const all = predict(toModel(value), rows, { method: 'predict_proba' });
+    expect(Array.from(all.data as Float64Array)).not.toEqual(Array.from(b.data as Float64Array));
+  });
+});

@@ -81,7 +81,12 @@ export function mapLgbmWrapper(s: State, ctx: Ctx): Mapped {
   const b = s.child('_Booster');
   const text = scalarString(b.raw('_handle')) ?? scalarString(b.raw('handle'));
   if (text === undefined) return b.fail('LightGBM Booster state must hold the model_to_string() text in handle/_handle', 'handle');
-  const model = parseLightgbmModel(text);
+  const parsed = parseLightgbmModel(text);
+  // Booster.predict uses best_iteration (> 0 after early stopping) while model_to_string keeps every tree.
+  const best = b.has('best_iteration') ? b.int('best_iteration') : 0;
+  const keep = best > 0 ? best * parsed.numTreePerIteration : parsed.trees.length;
+  const model = keep < parsed.trees.length ? { ...parsed, trees: parsed.trees.slice(0, keep) } : parsed;
+  if (keep < parsed.trees.length) ctx.notes.push(`${s.shortName}: early stopping at best_iteration ${best}; later trees are left out as LightGBM's predict does`);
   const classesField = s.has('_classes') ? '_classes' : s.has('classes_') ? 'classes_' : undefined;
   const conv = lightgbmToDescription(model, classesField ? { classes: s.labels(classesField) } : {});
   const methods: Method[] = conv.description.output.kind === 'classifier' ? ['predict', 'predict_proba'] : ['predict'];
