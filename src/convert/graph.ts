@@ -117,9 +117,11 @@ export function convertGraph(input: PyValue, opts: ConvertOptions): Conversion {
   }
   const tb = new TensorBuilder();
   const notes: string[] = note ? [note] : [];
+  const plainNames = new WeakSet<object>();
   const ctx: Ctx = {
     tb,
     notes,
+    plainNames,
     map(v: PyValue | undefined, path: Path): Mapped {
       const s = State.of(v, path);
       const row = ESTIMATOR_BY_CLASS.get(s.cls);
@@ -138,7 +140,7 @@ export function convertGraph(input: PyValue, opts: ConvertOptions): Conversion {
     m.role === 'classifier'
       ? { kind: 'classifier', classes: m.classes ?? [], methods: m.methods }
       : m.role === 'transformer'
-        ? { kind: 'transformer', n_outputs: m.nOut, names: outputNames(m.op, features.map((f) => f.name), tb.tensors), methods: m.methods }
+        ? { kind: 'transformer', n_outputs: m.nOut, names: outputNames(m.op, features.map((f) => f.name), tb.tensors, plainNames), methods: m.methods }
         : { kind: 'regressor', n_outputs: m.nOut, methods: m.methods };
   const library = libraryOf(root, m, opts);
   const provenance: Provenance = {

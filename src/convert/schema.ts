@@ -182,7 +182,7 @@ function pyStr(v: number): string {
  * encoders keep or expand input names (`color_red`), the imputer appends `missingindicator_x`,
  * PolynomialFeatures writes `x0^2 x1`, PCA `pca0`, ColumnTransformer prefixes `name__`.
  */
-export function outputNames(op: Op, inNames: readonly string[], tensors: Tensors): string[] {
+export function outputNames(op: Op, inNames: readonly string[], tensors: Tensors, plain: WeakSet<object> = new WeakSet()): string[] {
   switch (op.kind) {
     case 'identity':
     case 'scale':
@@ -220,9 +220,9 @@ export function outputNames(op: Op, inNames: readonly string[], tensors: Tensors
     case 'column-select':
       return op.columns.map((j) => inNames[j] ?? `x${j}`);
     case 'concat':
-      return op.parts.flatMap((p) => outputNames(p, inNames, tensors).map((n) => `${p.name ?? 'part'}__${n}`));
+      return op.parts.flatMap((p) => outputNames(p, inNames, tensors, plain).map((n) => (plain.has(op) ? n : `${p.name ?? 'part'}__${n}`)));
     case 'pipeline':
-      return op.steps.reduce<string[]>((names, s) => outputNames(s, names, tensors), [...inNames]);
+      return op.steps.reduce<string[]>((names, s) => outputNames(s, names, tensors, plain), [...inNames]);
     default:
       return [];
   }

@@ -30,6 +30,8 @@ export interface Ctx {
   readonly notes: string[];
   /** Maps a nested estimator through the dispatch table. */
   map(v: PyValue | undefined, path: Path): Mapped;
+  /** ColumnTransformers with verbose_feature_names_out=False: output names without the `name__` prefix. */
+  readonly plainNames: WeakSet<object>;
 }
 
 /** A tensor name derived from the graph path: `steps.1.clf.coef`. */

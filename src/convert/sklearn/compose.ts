@@ -123,8 +123,10 @@ export function mapColumnTransformer(s: State, ctx: Ctx): Mapped {
     parts.push(m.op.kind === 'identity' ? select : { kind: 'pipeline', name, steps: [select, m.op] });
     nOut += m.nOut >= 0 ? m.nOut : cols.length;
   });
+  const op: Op = { kind: 'concat', name: s.shortName, parts };
+  if (!s.bool('verbose_feature_names_out', true)) ctx.plainNames.add(op);
   return {
-    op: { kind: 'concat', name: s.shortName, parts },
+    op,
     role: 'transformer',
     nIn: n,
     nOut,
