@@ -40,3 +40,17 @@ describe('scanner properties', () => {
     }
   });
 });
+
+describe('sniffing regressions', () => {
+  // A header padded to 128, 384, 640 … bytes makes the length prefix start 80 00/01/02 (PROTO 0/1/2).
+  it('a safetensors file whose header length looks like PROTO is safetensors, not a pickle', async () => {
+    for (const n of [128, 384, 640, 896, 1152, 1408]) {
+      const json = Buffer.from(JSON.stringify({ __metadata__: { note: 'x' } }).padEnd(n, ' '));
+      const b = Buffer.alloc(8 + n);
+      b.writeBigUInt64LE(BigInt(n));
+      json.copy(b, 8);
+      const r = await scanSource(bytesSource(b), `h${n}.safetensors`);
+      expect({ n, format: r.format, status: r.status }).toEqual({ n, format: 'safetensors', status: 'clean' });
+    }
+  });
+});

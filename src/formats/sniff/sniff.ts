@@ -150,6 +150,8 @@ export const SNIFF_RULES: readonly Rule[] = [
   ...COMPRESSION_KINDS.map(({ kind, doc }) => ({ kind, doc, test: (c: Ctx): Match => detectCompression(c.head) === kind && {} })),
   { kind: 'zstd', doc: 'zstd frame magic 28 B5 2F FD (no decoder in Node 20: unsupported).', test: at0([0x28, 0xb5, 0x2f, 0xfd]) },
   { kind: 'npy', doc: '\\x93NUMPY.', test: at0([0x93, ...ascii('NUMPY')]) },
+  { kind: 'safetensors', doc: 'u64 LE header length N (2 ≤ N ≤ 100 MB, N + 8 ≤ size) then "{" at 8 after JSON whitespace.', test: safetensors },
+  // Before the PROTO test: a header of 128, 384, 640 … bytes makes the length prefix start 80 00/01/02 …
   { kind: 'torch-legacy', doc: 'PROTO 2-5 (+ FRAME) then LONG1 of the legacy torch magic 0x1950a86a20f9469cfc6c (formats.md §7.2; torch.save pickle_protocol=2 by default).',
     test: legacyTorch },
   { kind: 'pickle', doc: 'PROTO opcode 0x80 with protocol 0-5 (joblib, torch data.pkl, plain pickles).',
@@ -161,7 +163,6 @@ export const SNIFF_RULES: readonly Rule[] = [
   { kind: 'png', doc: '\\x89PNG\\r\\n\\x1a\\n (not a model, whatever its name).', test: at0([0x89, ...ascii('PNG\r\n'), 0x1a, 0x0a]) },
   { kind: 'other', doc: 'Known non-model magics: JPEG, GIF, PDF, ELF, PE, Mach-O, #! scripts, WebAssembly, RIFF.',
     test: (c) => { const m = OTHER_MAGICS.find(([b]) => startsWith(c.head, b)); return m ? { detail: m[1] } : false; } },
-  { kind: 'safetensors', doc: 'u64 LE header length N (2 ≤ N ≤ 100 MB, N + 8 ≤ size) then "{" at 8 after JSON whitespace.', test: safetensors },
   { kind: 'onnx', doc: 'protobuf ModelProto: tag 0x08 (ir_version) with a 1-byte varint, then a known ModelProto field tag.', test: onnx },
   { kind: 'pickle-text', doc: 'First byte is an opcode that can start a PROTO-less pickle (protocol 0/1 and binary); the caller confirms by parsing.',
     test: (c) => PICKLE_FIRST.has(c.head[0] ?? -1) && {} },
@@ -194,6 +195,7 @@ function alternativesOf(kind: SniffKind, m: Omit<Sniffed, 'kind'>, c: Ctx, index
     for (const rule of SNIFF_RULES.slice(index + 1)) if (rule.test(c) !== false) return [rule.kind];
     return [];
   }
+  if (kind === 'safetensors' && c.head[0] === 0x80 && (c.head[1] ?? 9) <= 5) return ['pickle'];
   if (kind === 'safetensors' && PICKLE_FIRST.has(c.head[0] ?? -1)) return ['pickle-text'];
   return [];
 }
