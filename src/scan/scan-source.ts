@@ -28,6 +28,8 @@ export interface ScanOptions {
 /** Members at most this large are read whole; bigger stored members are only sniffed by their head. */
 const SNIFF_HEAD = 512;
 const SNIFF_TAIL = 64 * 1024;
+/** Bytes read for an alternative (secondary) reading of a large input. */
+const ALTERNATIVE_READ_BYTES = 1024 * 1024;
 /** Files up to this size are hashed in every report; larger ones only with `hash: true`. */
 const HASH_FREE_BYTES = 4 * 1024 * 1024;
 /** A non-pickle member above this size (e.g. tensor data) is accounted for without being read. */
@@ -169,8 +171,10 @@ async function scanContent(s: FileScan, src: ByteSource, sn: Sniffed, depth: num
   }
   for (const alt of sn.alternatives ?? []) {
     // The same bytes read another way (a zip with a prefix torch.load would unpickle, a safetensors length
-    // prefix that also starts a protocol-0 pickle): a payload visible that way is reported too.
-    await s.alsoAs(() => scanContent(s, src, { kind: alt }, depth + 1));
+    // prefix that also starts a protocol-0 pickle): a payload visible that way is reported too. Only the
+    // first MiB is read that way: a polyglot's other reading starts at byte 0, and tensor bytes stay unread.
+    const head = src.size > ALTERNATIVE_READ_BYTES ? bytesSource(src.read(0, ALTERNATIVE_READ_BYTES)) : src;
+    await s.alsoAs(() => scanContent(s, head, { kind: alt }, depth + 1));
   }
   const kind = sn.kind;
   if (COMPRESSED.has(kind)) {
