@@ -140,7 +140,9 @@ export class WorkerPool {
     w.ready = false;
     proc.stderr?.resume();
     proc.on('message', (m: FromWorker) => this.onMessage(w, m));
-    proc.on('error', () => this.onExit(w, proc, null, 'spawn-error'));
+    // 'error' also fires when a message cannot be sent to a worker that just died: only a failed spawn
+    // (no pid) is an exit by itself; otherwise make sure it is gone and let 'exit' report the real cause.
+    proc.on('error', () => (proc.pid === undefined ? this.onExit(w, proc, null, 'spawn-error') : killGroup(proc)));
     proc.on('exit', (code, signal) => this.onExit(w, proc, code, signal));
     this.opts.onEvent?.({ kind: 'spawn', worker: w.index, pid: proc.pid });
   }

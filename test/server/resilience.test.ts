@@ -54,6 +54,7 @@ describe('resilience', () => {
     expect(after.status).toBe(200);
     const metrics = await (await fetch(`${fx.base}/metrics`, { headers: auth(fx.tokens.reader) })).text();
     expect(metrics).toMatch(/modelvault_worker_restarts_total\{reason="SIGKILL"\} [1-9]/);
+    expect(metrics).not.toMatch(/spawn-error/);
     expect(metrics).toMatch(/modelvault_http_requests_total\{route="\/v2\/models\/:name\/infer",method="POST",status="503",model="iris",version="1"\} [1-9]/);
   });
 
