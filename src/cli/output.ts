@@ -7,6 +7,13 @@ export interface Output {
 }
 
 export function makeOutput(stream: NodeJS.WriteStream = process.stdout, errStream: NodeJS.WriteStream = process.stderr): Output {
+  // `modelvault … | head` closes the pipe early: stop writing quietly instead of crashing with EPIPE.
+  for (const s of [stream, errStream]) {
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
   const isTTY = Boolean(stream.isTTY);
   return {
     out: (s) => void stream.write(s.endsWith('\n') ? s : `${s}\n`),
