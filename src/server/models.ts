@@ -3,7 +3,7 @@ import { MvError } from '../core/index.js';
 import type { Registry, VersionRecord } from '../registry/index.js';
 import type { InputSchema, Label, Method, OutputSchema } from '../runtime/index.js';
 import type { PoolOptions, PoolResult, WireFrame, WorkerPool } from '../sandbox/index.js';
-import { createOnnxPool, onnxServed, parseOnnxInfo, runOnnx, type OnnxGraph } from './onnx.js';
+import { batchOptIn, createOnnxPool, onnxServed, parseOnnxInfo, runOnnx, type OnnxGraph } from './onnx.js';
 
 /** What the server knows about a loaded model version (from its artifact description, never from code). */
 export interface ServedVersion {
@@ -150,7 +150,9 @@ export class ModelService {
     try {
       const info = await pool.load(key, Buffer.concat(chunks));
       if (!info) throw new MvError('SANDBOX_UNAVAILABLE', `no ONNX worker could load ${key}`);
-      return onnxServed({ model: version.model, version: version.version, digest: version.digest, key }, parseOnnxInfo(info));
+      const { tags } = await this.registry.showModel(this.actor, version.model);
+      const graph = { ...parseOnnxInfo(info), batch: batchOptIn(tags, version.version) };
+      return onnxServed({ model: version.model, version: version.version, digest: version.digest, key }, graph);
     } catch (e) {
       pool.unload(key); // a refused model is not re-sent to every replacement worker
       throw e;

@@ -1,4 +1,4 @@
-import { MvError, indexUnique } from '../core/index.js';
+import { MvError, indexUnique, isMvError } from '../core/index.js';
 import type { Method } from '../runtime/index.js';
 import { WorkerPool, type PoolOptions, type PoolResult, type WireFrame, type WireTensor, type WireTensors, type WireTensorType } from '../sandbox/index.js';
 import type { ServedVersion } from './models.js';
@@ -54,7 +54,23 @@ export interface OnnxGraph {
   readonly irVersion: number | null;
   readonly producer: string | null;
   readonly opsets: readonly { readonly domain: string; readonly version: number }[];
+  /**
+   * Concurrent requests may be merged along axis 0: only when the model is tagged
+   * `serve.onnx.batch=true` (its rows are independent) and every input and output has a free axis 0.
+   */
+  readonly batch?: boolean;
 }
+
+/** The registry tag that declares an ONNX model row-independent, so its requests may be merged. */
+export const ONNX_BATCH_TAG = 'serve.onnx.batch';
+
+/** Whether the tags of a model version opt it in to dynamic batching. */
+export function batchOptIn(tags: readonly { readonly version: number | null; readonly key: string; readonly value: string }[], version: number): boolean {
+  return tags.some((t) => t.key === ONNX_BATCH_TAG && t.value === 'true' && (t.version === null || t.version === version));
+}
+
+const batchable = (g: OnnxGraph): boolean =>
+  g.batch === true && [...g.inputs, ...g.outputs].every((io) => io.shape.length >= 1 && io.shape[0] === -1);
 
 /** A validated request for the onnx pool: named input tensors and the outputs to fetch. */
 export interface OnnxFrame extends WireFrame {
@@ -365,11 +381,8 @@ export function runOnnx(pool: WorkerPool, s: ServedVersion, frame: WireFrame): P
     let p = runs.get(frame);
     if (!p) {
       const { feeds, outputs } = frame.onnx;
-      p = pool.run(s.key, feeds, outputs).then((t) => {
-        const tensors = checkTensors(g, outputs, t);
-        const first = tensors[outputs[0]!]!;
-        return { shape: first.dims, data: [], tensors };
-      });
+      const run = batchable(g) ? batcherOf(pool, s.key).run(g, feeds, outputs) : pool.run(s.key, feeds, outputs).then((t) => checkTensors(g, outputs, t));
+      p = run.then((tensors) => ({ shape: tensors[outputs[0]!]!.dims, data: [], tensors }));
       runs.set(frame, p);
     }
     return p;
@@ -390,6 +403,112 @@ export function runOnnx(pool: WorkerPool, s: ServedVersion, frame: WireFrame): P
     const v = checkTensors(g, [out.name], t)[out.name]!;
     return { shape: v.dims, data: jsonValues(out.name, v) };
   });
+}
+
+// ── dynamic batching (opt-in) ────────────────────────────────────────────────────────────────
+
+type Data = WireTensor['data'];
+
+/** Concatenates same-typed element arrays (typed arrays of one kind, or strings). */
+function concat(parts: readonly Data[], total: number): Data {
+  if (Array.isArray(parts[0])) return (parts as (readonly string[])[]).flat();
+  // All parts share one typed-array type (same input, same datatype); Uint8Array stands for it.
+  const Ctor = (parts[0] as Uint8Array).constructor as Uint8ArrayConstructor;
+  const out = new Ctor(total);
+  let o = 0;
+  for (const p of parts as Uint8Array[]) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+const rowsOf = (data: Data, from: number, to: number): Data => (data as Uint8Array).slice(from, to);
+
+interface Waiting {
+  readonly feeds: WireTensors;
+  readonly rows: number;
+  readonly resolve: (t: WireTensors) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** Runs in flight per model before requests queue up to be merged (one executing, one in the pipe). */
+const BATCH_INFLIGHT = 2;
+const BATCH_MAX_ROWS = 4096;
+
+/**
+ * Merges concurrent requests for one row-independent model along axis 0: while BATCH_INFLIGHT runs
+ * are out, compatible requests (same outputs, same trailing dimensions) wait and then go as one run;
+ * each gets its own rows of every output back. A run whose outputs do not keep axis 0 fails.
+ */
+class Batcher {
+  private running = 0;
+  private readonly queues = new Map<string, Waiting[]>();
+  constructor(private readonly pool: WorkerPool, private readonly key: string) {}
+
+  run(g: OnnxGraph, feeds: WireTensors, outputs: readonly string[]): Promise<WireTensors> {
+    const names = Object.keys(feeds).sort();
+    const rows = feeds[names[0]!]!.dims[0]!;
+    if (names.some((n) => feeds[n]!.dims[0] !== rows)) return this.pool.run(this.key, feeds, outputs).then((t) => checkTensors(g, outputs, t));
+    const sig = JSON.stringify([outputs, names.map((n) => [n, feeds[n]!.dims.slice(1)])]);
+    return new Promise((resolve, reject) => {
+      const q = this.queues.get(sig) ?? [];
+      q.push({ feeds, rows, resolve, reject });
+      this.queues.set(sig, q);
+      this.flush(g, outputs, sig);
+    });
+  }
+
+  private flush(g: OnnxGraph, outputs: readonly string[], sig: string): void {
+    const q = this.queues.get(sig);
+    if (!q?.length || this.running >= BATCH_INFLIGHT) return;
+    const items: Waiting[] = [];
+    let total = 0;
+    while (q.length && (items.length === 0 || total + q[0]!.rows <= BATCH_MAX_ROWS)) {
+      const w = q.shift()!;
+      items.push(w);
+      total += w.rows;
+    }
+    if (!q.length) this.queues.delete(sig);
+    this.running++;
+    const first = items[0]!.feeds;
+    const feeds = items.length === 1 ? first : Object.fromEntries(Object.entries(first).map(([n, t]) =>
+      [n, { type: t.type, dims: [total, ...t.dims.slice(1)], data: concat(items.map((w) => w.feeds[n]!.data), items.reduce((a, w) => a + w.feeds[n]!.data.length, 0)) }]));
+    this.pool.run(this.key, feeds, outputs).then((t) => {
+      const out = checkTensors(g, outputs, t);
+      if (items.length === 1) return items[0]!.resolve(out);
+      for (const name of outputs) {
+        if (out[name]!.dims[0] !== total) throw new MvError('SANDBOX_ONNX_RUN_FAILED', `output ${name} does not keep the batch axis; remove the ${ONNX_BATCH_TAG} tag from this model`);
+      }
+      let row = 0;
+      for (const w of items) {
+        w.resolve(Object.fromEntries(outputs.map((name) => {
+          const v = out[name]!;
+          const width = v.dims.slice(1).reduce((a, b) => a * b, 1);
+          return [name, { type: v.type, dims: [w.rows, ...v.dims.slice(1)], data: rowsOf(v.data, row * width, (row + w.rows) * width) }];
+        })));
+        row += w.rows;
+      }
+    }).catch((e: unknown) => {
+      // One request's bad values (an index out of range) must not fail the requests merged with it.
+      if (items.length > 1 && isMvError(e) && e.code === 'SANDBOX_ONNX_RUN_FAILED') {
+        for (const w of items) this.pool.run(this.key, w.feeds, outputs).then((t) => w.resolve(checkTensors(g, outputs, t)), w.reject);
+      } else for (const w of items) w.reject(e);
+    }).finally(() => {
+      this.running--;
+      for (const [k] of this.queues) this.flush(g, JSON.parse(k)[0] as string[], k);
+    });
+  }
+}
+
+const batchers = new WeakMap<WorkerPool, Map<string, Batcher>>();
+
+function batcherOf(pool: WorkerPool, key: string): Batcher {
+  let m = batchers.get(pool);
+  if (!m) batchers.set(pool, (m = new Map()));
+  let b = m.get(key);
+  if (!b) m.set(key, (b = new Batcher(pool, key)));
+  return b;
 }
 
 // ── responses ────────────────────────────────────────────────────────────────────────────────
