@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { MvError } from '../core/index.js';
 import { loadModel, type Model } from '../runtime/index.js';
-import { loadTrustPolicy, verifyModel, type Trust, type VerifyResult } from './model-signing.js';
+import { assertModelVerified, loadTrustPolicy, type Trust, type VerifyResult } from './model-signing.js';
 import { ioError } from './file-source.js';
 
 export interface LoadModelFileOptions {
@@ -40,8 +40,7 @@ export async function loadModelFile(path: string, opts: LoadModelFileOptions = {
     throw new MvError('SIG_UNSIGNED', `refusing to load ${path} without a trust policy: pass { trust } (or allowUnsigned for development)`);
   }
   const trust: Trust = typeof opts.trust === 'string' ? { kind: 'policy', policy: await loadTrustPolicy(opts.trust) } : opts.trust;
-  const verification = await verifyModel(path, { trust, ...(opts.signature ? { signature: opts.signature } : {}), ...(opts.allowUnsigned ? { allowUnsigned: true } : {}) });
-  if (!verification.ok) throw new MvError(verification.code ?? 'SIG_INVALID', `${path}: ${verification.reason ?? 'signature does not verify'}`);
+  const verification = await assertModelVerified(path, { trust, ...(opts.signature ? { signature: opts.signature } : {}), ...(opts.allowUnsigned ? { allowUnsigned: true } : {}) });
   const bytes = read();
   if (verification.signed) {
     // Single-file `files` manifest: root = SHA-256(SHA-256(file)). Anything else is re-checked the slow way.
