@@ -2,7 +2,7 @@
  * Linear models (formats.md §4.1–§4.2): raw = X·coef_ᵀ + intercept_.
  */
 import type { Activation } from '../../runtime/index.js';
-import { addTensor, CLASSIFIER_METHODS, featureNamesIn, nFeaturesIn, requireFitted, type Ctx, type Mapped, type State } from './common.js';
+import { addTensor, CLASSIFIER_METHODS, featureNamesIn, nFeaturesIn, requireFitted, State, type Ctx, type Mapped } from './common.js';
 
 /** coef_ as [n_targets, n_features] and intercept_ as [n_targets] (a scalar intercept is broadcast). */
 function coefIntercept(s: State): { coef: Float64Array; intercept: Float64Array; rows: number; cols: number; twoD: boolean } {
@@ -99,3 +99,53 @@ export function mapLda(s: State, ctx: Ctx): Mapped {
   const n = s.labels().length;
   return linearClassifier(s, ctx, n <= 2 ? { kind: 'logistic' } : { kind: 'softmax' });
 }
+
+/**
+ * OneVsRestClassifier over linear binary estimators (sklearn.multiclass): one decision row per class
+ * (each estimator's X·coef_ᵀ + intercept_), predict = argmax; predict_proba = σ(d_k) / Σ σ(d_j) when
+ * every estimator is a logistic one (LogisticRegression with ovr binary probabilities, SGD log_loss).
+ */
+export function mapOneVsRest(s: State, ctx: Ctx): Mapped {
+  requireFitted(s, 'estimators_');
+  const classes = s.labels();
+  const lb = s.child('label_binarizer_');
+  const yType = lb.optStr('y_type_');
+  if (yType !== 'multiclass' && yType !== 'binary') s.unsupported(`OneVsRestClassifier with y_type_ ${String(yType)} (multilabel)`, 'label_binarizer_');
+  const ests = s.items('estimators_').map((e, i) => State.of(e, s.at(`estimators_[${i}]`)));
+  const want = classes.length === 2 ? 1 : classes.length;
+  if (ests.length !== want) s.fail(`${ests.length} estimators for ${classes.length} classes`, 'estimators_');
+  const rows: Float64Array[] = [];
+  const intercepts: number[] = [];
+  let logistic = true;
+  let nf = -1;
+  for (const e of ests) {
+    let act: Activation | undefined;
+    if (e.cls === 'sklearn.linear_model._logistic.LogisticRegression') act = logisticActivation(e, 2);
+    else if (e.cls === 'sklearn.linear_model._stochastic_gradient.SGDClassifier') act = sgdActivation(e, 2);
+    else if (!LINEAR_BINARY.has(e.cls)) return e.unsupported(`OneVsRestClassifier over ${e.cls} (only linear binary estimators convert)`);
+    if (act?.kind !== 'logistic') logistic = false;
+    const { coef, intercept, rows: r, cols } = coefIntercept(e);
+    if (r !== 1) e.fail('a binary estimator must have one coef_ row', 'coef_');
+    if (nf >= 0 && cols !== nf) e.fail('estimators disagree on the number of features', 'coef_');
+    nf = cols;
+    rows.push(coef);
+    intercepts.push(intercept[0]!);
+  }
+  const coef = new Float64Array(rows.length * nf);
+  rows.forEach((r, k) => coef.set(r, k * nf));
+  const proba: Activation | undefined = logistic ? (classes.length === 2 ? { kind: 'logistic' } : { kind: 'ovr-normalised' }) : undefined;
+  const op = {
+    kind: 'linear' as const,
+    name: s.shortName,
+    coef: addTensor(ctx, s, 'coef', 'F64', [rows.length, nf], coef),
+    intercept: addTensor(ctx, s, 'intercept', 'F64', [rows.length], intercepts),
+    ...(proba ? { proba } : {}),
+  };
+  return { op, role: 'classifier', nIn: nf, nOut: classes.length, classes, methods: CLASSIFIER_METHODS(proba !== undefined, true), featureNames: featureNamesIn(s) };
+}
+
+/** Binary linear classifiers without probabilities that OneVsRestClassifier may wrap. */
+const LINEAR_BINARY: ReadonlySet<string> = new Set([
+  'sklearn.svm._classes.LinearSVC', 'sklearn.linear_model._perceptron.Perceptron',
+  'sklearn.linear_model._passive_aggressive.PassiveAggressiveClassifier', 'sklearn.linear_model._ridge.RidgeClassifier',
+]);

@@ -16,7 +16,7 @@ import { mapOneHotEncoder, mapOrdinalEncoder } from './encoders.js';
 import { mapGbClassifier, mapGbRegressor } from './gb.js';
 import { mapHgbClassifier, mapHgbRegressor } from './hgb.js';
 import { mapKnnClassifier, mapKnnRegressor } from './knn.js';
-import { mapLda, mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapRidgeClassifier, mapSgdClassifier } from './linear.js';
+import { mapLda, mapOneVsRest, mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapRidgeClassifier, mapSgdClassifier } from './linear.js';
 import { mapGaussianNb } from './naive-bayes.js';
 import { mapFunctionTransformer, mapTruncatedSvd, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
 import { mapMissingIndicator, mapRfe, mapSelectKBest, mapVarianceThreshold } from './select.js';
@@ -72,6 +72,7 @@ export const ESTIMATORS: readonly EstimatorRow[] = [
   { cls: 'sklearn.linear_model._passive_aggressive.PassiveAggressiveClassifier', family: 'linear', versions: SK, doc: 'Decision function only.', map: mapLinearSvc },
   { cls: 'sklearn.linear_model._ridge.RidgeClassifier', family: 'linear', versions: SK, doc: 'Decision function only; labels from _label_binarizer.', map: mapRidgeClassifier },
   { cls: 'sklearn.linear_model._ridge.RidgeClassifierCV', family: 'linear', versions: SK, doc: 'As RidgeClassifier.', map: mapRidgeClassifier },
+  { cls: 'sklearn.multiclass.OneVsRestClassifier', family: 'linear', versions: SK, doc: 'Over linear binary estimators: stacked decision rows; ovr-normalised σ probabilities for logistic ones.', map: mapOneVsRest },
   { cls: 'sklearn.discriminant_analysis.LinearDiscriminantAnalysis', family: 'linear', versions: SK, doc: 'predict/decision_function/predict_proba (σ binary, softmax multiclass); transform is not offered.', map: mapLda },
   // libsvm (§4.9)
   { cls: 'sklearn.svm._classes.SVC', family: 'svm', versions: SK, doc: 'One-vs-one libsvm with private _dual_coef_/_intercept_; probability=True via _probA/_probB.', map: mapSvc },
