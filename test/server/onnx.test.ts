@@ -22,13 +22,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mv-onnx-serve-'));
   reg = await Registry.init(join(dir, 'reg'), { admin: 'admin' });
   await reg.grant('admin', 'pub', 'publisher');
-  for (const [name, file] of [['iris', 'iris_lr.onnx'], ['two', 'two_inputs.onnx'], ['ids', 'int64_ids.onnx']] as const) {
+  for (const [name, file] of [['iris', 'iris_lr.onnx'], ['two', 'two_inputs.onnx'], ['ids', 'int64_ids.onnx'], ['types', 'types.onnx']] as const) {
     const r = await reg.push('pub', { file: `${FIX}${file}`, name });
     expect(r).toMatchObject({ format: 'onnx', converted: false, version: 1 });
     await reg.setAlias('admin', name, 'production', 1);
   }
   token = (await reg.createToken('admin')).token;
-  srv = await buildServer({ registry: reg, serviceActor: 'admin', version: 'test', logger: false, publicModels: ['iris', 'two', 'ids'] });
+  srv = await buildServer({ registry: reg, serviceActor: 'admin', version: 'test', logger: false, publicModels: ['iris', 'two', 'ids', 'types'] });
   await srv.app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(srv.app.server.address() as { port: number }).port}`;
 }, 60_000);
@@ -167,6 +167,55 @@ describe('ONNX over the Open Inference Protocol', () => {
     // JSON INT64 input too
     const res3 = await post('/v2/models/ids/infer', { inputs: [{ name: 'ids', datatype: 'INT64', shape: [2], data: [4, 1] }], outputs: [{ name: 'doubled' }] });
     expect((await res3.json()).outputs).toEqual([{ name: 'doubled', datatype: 'INT64', shape: [2], data: [8, 2] }]);
+  });
+
+  it('FP16, BYTES, UINT8 and BOOL inputs, JSON and binary, and FP16/BYTES outputs both ways', async () => {
+    const t = EXPECTED['types.onnx'];
+    const m = await (await fetch(`${base}/v2/models/types`)).json();
+    expect(m.inputs.map((i: { datatype: string }) => i.datatype)).toEqual(['FP16', 'BYTES', 'UINT8', 'BOOL']);
+    const h = Buffer.from(Uint16Array.from(t.inputs.h_bits as number[]).buffer);
+    const strings = Buffer.concat((t.inputs.s as string[]).flatMap((x) => { const b = Buffer.from(x, 'utf8'); const n = Buffer.alloc(4); n.writeUInt32LE(b.length); return [n, b]; }));
+    const flag = Buffer.from((t.inputs.flag as boolean[]).map((x) => (x ? 1 : 0)));
+    const req = binaryBody({
+      inputs: [
+        { name: 'h', datatype: 'FP16', shape: [3], parameters: { binary_data_size: 6 } },
+        { name: 's', datatype: 'BYTES', shape: [3], parameters: { binary_data_size: strings.length } },
+        { name: 'u8', datatype: 'UINT8', shape: [3], data: t.inputs.u8 },
+        { name: 'flag', datatype: 'BOOL', shape: [3], parameters: { binary_data_size: 3 } },
+      ],
+      outputs: [{ name: 'h_out', parameters: { binary_data: true } }, { name: 'h32' }, { name: 's_out', parameters: { binary_data: true } }, { name: 'u8_out' }, { name: 'not_flag' }],
+    }, [h, strings, flag]);
+    const res = await fetch(`${base}/v2/models/types/infer`, { method: 'POST', headers: req.headers, body: req.body });
+    expect(res.status).toBe(200);
+    const { header, blobs } = await binaryResponse(res);
+    expect(blobs.get('h_out')).toEqual(h);
+    expect(blobs.get('s_out')).toEqual(strings);
+    const json = Object.fromEntries(header.outputs.map((o) => [o.name, (o as { data?: unknown }).data]));
+    expect(json).toMatchObject({ h32: t.outputs.h32, u8_out: t.inputs.u8, not_flag: t.outputs.not_flag });
+    // empty tensors (zero rows) run too
+    const b2 = binaryBody({
+      inputs: [{ name: 'h', datatype: 'FP16', shape: [0], parameters: { binary_data_size: 0 } }, { name: 's', datatype: 'BYTES', shape: [0], data: [] }, { name: 'u8', datatype: 'UINT8', shape: [0], data: [] }, { name: 'flag', datatype: 'BOOL', shape: [0], data: [] }],
+    }, []);
+    const res2 = await fetch(`${base}/v2/models/types/infer`, { method: 'POST', headers: b2.headers, body: b2.body });
+    expect(res2.status).toBe(200);
+    expect((await res2.json()).outputs.map((o: { shape: number[] }) => o.shape)).toEqual([[0], [0], [0], [0], [0]]);
+    const b4 = binaryBody({
+      inputs: [
+        { name: 'h', datatype: 'FP16', shape: [3], parameters: { binary_data_size: 6 } }, { name: 's', datatype: 'BYTES', shape: [3], data: t.inputs.s },
+        { name: 'u8', datatype: 'UINT8', shape: [3], data: t.inputs.u8 }, { name: 'flag', datatype: 'BOOL', shape: [3], data: t.inputs.flag },
+      ], outputs: [{ name: 'h_out' }, { name: 's_out' }],
+    }, [h]);
+    const res4 = await fetch(`${base}/v2/models/types/infer`, { method: 'POST', headers: b4.headers, body: b4.body });
+    expect((await res4.json()).outputs).toEqual([
+      { name: 'h_out', datatype: 'FP16', shape: [3], data: t.outputs.h32 },
+      { name: 's_out', datatype: 'BYTES', shape: [3], data: t.inputs.s },
+    ]);
+    // FP16 has no JSON form; BOOL bytes must be 0/1; UINT8 range
+    const jsonH = { inputs: [{ name: 'h', datatype: 'FP16', shape: [1], data: [1] }, { name: 's', datatype: 'BYTES', shape: [1], data: ['x'] }, { name: 'u8', datatype: 'UINT8', shape: [1], data: [1] }, { name: 'flag', datatype: 'BOOL', shape: [1], data: [true] }] };
+    expect(await errorOf(await post('/v2/models/types/infer', jsonH))).toEqual({ status: 400, code: 'INPUT_INVALID' });
+    const u8 = { inputs: [...jsonH.inputs.slice(1, 2), { name: 'u8', datatype: 'UINT8', shape: [1], data: [256] }, jsonH.inputs[3], { name: 'h', datatype: 'FP16', shape: [1], parameters: { binary_data_size: 2 } }] };
+    const b5 = binaryBody(u8, [Buffer.alloc(2)]);
+    expect(await errorOf(await fetch(`${base}/v2/models/types/infer`, { method: 'POST', headers: b5.headers, body: b5.body }))).toEqual({ status: 400, code: 'INPUT_INVALID' });
   });
 
   it('KServe V1 :predict rows run the single-input model (first output)', async () => {
