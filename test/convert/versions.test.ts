@@ -264,6 +264,35 @@ describe('scikit-learn layouts of other versions', () => {
 });
 
 
+describe('HGB ≥ 1.4 _preprocessor', () => {
+  it("categorical_features='from_dtype': the fitted ColumnTransformer runs before the trees", async () => {
+    const { e, value } = await fixture('hgb_classifier_categorical');
+    const obj = (module: string, name: string, entries: [string, PyValue][]): PyObject => ({
+      kind: 'object', cls: { kind: 'global', module, name, at: 0 }, args: [], at: 0,
+      state: { kind: 'dict', keys: entries.map(([k]) => k), values: entries.map(([, v]) => v) },
+    });
+    const f8 = dt('f', 8);
+    const cats: NdArray = { kind: 'ndarray', dtype: f8, shape: [5], order: 'C', data: new Uint8Array(new Float64Array([0, 1, 2, 3, 4]).buffer), at: 0 };
+    const nan: PyValue = { kind: 'float', value: NaN };
+    const encoder = obj('sklearn.preprocessing._encoders', 'OrdinalEncoder', [
+      ['categories_', { kind: 'list', items: [cats] }], ['handle_unknown', 'use_encoded_value'], ['unknown_value', nan],
+      ['encoded_missing_value', nan], ['n_features_in_', 1], ['_infrequent_enabled', false], ['_sklearn_version', '1.4.2'],
+    ]);
+    const tuple = (...items: PyValue[]): PyValue => ({ kind: 'tuple', items });
+    const list = (...items: PyValue[]): PyValue => ({ kind: 'list', items });
+    const ct = obj('sklearn.compose._column_transformer', 'ColumnTransformer', [
+      ['transformers_', list(tuple('encoder', encoder, list(0)), tuple('remainder', 'passthrough', list(1, 2, 3)))],
+      ['n_features_in_', 4], ['verbose_feature_names_out', false], ['_sklearn_version', '1.4.2'],
+    ]);
+    set(value, '_preprocessor', ct);
+    const model = toModel(value);
+    expect(model.ir.graph.kind).toBe('pipeline');
+    // Ordinal codes of categories 0…4 are 0…4, unknown and negative values become NaN → the same
+    // missing direction as scikit-learn's raw-category path: predictions are unchanged.
+    expectSame(e, model);
+  });
+});
+
 describe('library wrappers: early stopping', () => {
   it('LightGBM Booster best_iteration keeps only the first best_iteration rounds', async () => {
     const { parseLightgbmModel } = await import('../../src/formats/lightgbm/index.js');

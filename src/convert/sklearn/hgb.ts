@@ -5,7 +5,7 @@
  * fields are read by name from the pickled dtype (feature_idx is u4 ≤ 1.2, intp ≥ 1.3; ≤ 0.23 calls
  * the threshold `threshold`).
  */
-import type { Activation } from '../../runtime/index.js';
+import type { Activation, Op } from '../../runtime/index.js';
 import { arrayF64, isArray, structField } from '../py.js';
 import { itemsOf } from '../state.js';
 import { CLASSIFIER_METHODS, featureNamesIn, nFeaturesIn, requireFitted, State, type Ctx, type Mapped } from './common.js';
@@ -143,17 +143,29 @@ function mapHgb(s: State, ctx: Ctx, role: 'classifier' | 'regressor'): Mapped {
       }, k, 1, ps);
     });
   });
-  if (s.has('_preprocessor')) s.unsupported('categorical_features="from_dtype" with a fitted _preprocessor (scikit-learn ≥ 1.4 DataFrame input)', '_preprocessor');
   const activation: Activation = { kind: link };
-  const op = b.build(ctx, {
+  const trees = b.build(ctx, {
     split: 'sklearn-hgb', nOutputs: K, aggregation: 'sum', base: Array.from(baseline), leafNormalize: false, activation,
     decision: role === 'classifier', weighted: false, name: s.shortName,
   });
   const nCat = known.filter((k) => k !== undefined).length;
   if (nCat) ctx.notes.push(`${s.shortName}: ${nCat} categorical feature(s)`);
+  // ≥ 1.4 categorical_features='from_dtype' on a DataFrame: a fitted ColumnTransformer (OrdinalEncoder on
+  // the categorical columns, the rest passed through) runs before the trees, which index its output.
+  let op: Op = trees;
+  let inputs = nIn;
+  let names = featureNamesIn(s);
+  if (s.has('_preprocessor')) {
+    const pre = ctx.map(s.req('_preprocessor'), s.at('_preprocessor'));
+    if (pre.role !== 'transformer' || pre.nOut !== nIn) s.fail(`_preprocessor gives ${pre.nOut} columns for ${nIn} features`, '_preprocessor');
+    op = { kind: 'pipeline', name: s.shortName, steps: [pre.op, trees] };
+    inputs = pre.nIn ?? nIn;
+    names = pre.featureNames ? [...pre.featureNames] : names;
+    ctx.notes.push(`${s.shortName}: applies its _preprocessor (scikit-learn ≥ 1.4 categorical_features='from_dtype')`);
+  }
   return role === 'classifier'
-    ? { op, role, nIn, nOut: classes!.length, classes: classes!, methods: CLASSIFIER_METHODS(true, true), featureNames: featureNamesIn(s) }
-    : { op, role, nIn, nOut: 1, methods: ['predict'], featureNames: featureNamesIn(s) };
+    ? { op, role, nIn: inputs, nOut: classes!.length, classes: classes!, methods: CLASSIFIER_METHODS(true, true), ...(names ? { featureNames: names } : {}) }
+    : { op, role, nIn: inputs, nOut: 1, methods: ['predict'], ...(names ? { featureNames: names } : {}) };
 }
 
 /** Indices of categorical input features (for the input schema). */
