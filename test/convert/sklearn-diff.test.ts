@@ -16,6 +16,8 @@ const REFUSED: Record<string, string> = {
 /** scikit-learn methods the artifact deliberately does not offer (a classifier head has no transform). */
 const NOT_OFFERED: Record<string, readonly string[]> = {
   lda_multiclass: ['transform'],
+  kmeans: ['transform'],
+  pipeline_scaler_minibatch_kmeans: ['transform'],
 };
 
 /**

@@ -56,3 +56,20 @@ function mapKnn(s: State, ctx: Ctx, task: 'classifier' | 'regressor'): Mapped {
 
 export const mapKnnClassifier = (s: State, ctx: Ctx): Mapped => mapKnn(s, ctx, 'classifier');
 export const mapKnnRegressor = (s: State, ctx: Ctx): Mapped => mapKnn(s, ctx, 'regressor');
+
+/**
+ * KMeans / MiniBatchKMeans `predict`: the nearest of `cluster_centers_` (Euclidean, first minimum) —
+ * a 1-nearest-neighbour classifier over the centres whose labels are the cluster indices.
+ */
+export function mapKMeans(s: State, ctx: Ctx): Mapped {
+  requireFitted(s, 'cluster_centers_');
+  const c = s.mat('cluster_centers_');
+  const labels = Array.from({ length: c.rows }, (_, i) => i);
+  const op = {
+    kind: 'knn' as const, name: s.shortName, task: 'classifier' as const, k: 1, weights: 'uniform' as const, p: 2, n_classes: c.rows,
+    fit_x: addTensor(ctx, s, 'cluster_centers', 'F64', [c.rows, c.cols], c.data),
+    y: addTensor(ctx, s, 'cluster_index', 'I64', [c.rows], labels),
+  };
+  ctx.notes.push(`${s.shortName}: predict = nearest cluster centre (transform/score are not offered)`);
+  return { op, role: 'classifier', nIn: c.cols, nOut: c.rows, classes: labels, methods: ['predict'], featureNames: featureNamesIn(s) };
+}
