@@ -73,3 +73,19 @@ export function mapKMeans(s: State, ctx: Ctx): Mapped {
   ctx.notes.push(`${s.shortName}: predict = nearest cluster centre (transform/score are not offered)`);
   return { op, role: 'classifier', nIn: c.cols, nOut: c.rows, classes: labels, methods: ['predict'], featureNames: featureNamesIn(s) };
 }
+
+/** NearestCentroid: classes_[argmin distance to centroids_] (euclidean or manhattan) — 1-NN over the centroids. */
+export function mapNearestCentroid(s: State, ctx: Ctx): Mapped {
+  requireFitted(s, 'centroids_');
+  const metric = s.optStr('metric') ?? 'euclidean';
+  const p = metric === 'euclidean' ? 2 : metric === 'manhattan' ? 1 : s.unsupported(`metric=${JSON.stringify(metric)}`, 'metric');
+  const c = s.mat('centroids_');
+  const classes = s.labels();
+  if (classes.length !== c.rows) s.fail(`${c.rows} centroids for ${classes.length} classes`, 'centroids_');
+  const op = {
+    kind: 'knn' as const, name: s.shortName, task: 'classifier' as const, k: 1, weights: 'uniform' as const, p, n_classes: c.rows,
+    fit_x: addTensor(ctx, s, 'centroids', 'F64', [c.rows, c.cols], c.data),
+    y: addTensor(ctx, s, 'class_index', 'I64', [c.rows], Array.from({ length: c.rows }, (_, i) => i)),
+  };
+  return { op, role: 'classifier', nIn: c.cols, nOut: c.rows, classes, methods: ['predict'], featureNames: featureNamesIn(s) };
+}

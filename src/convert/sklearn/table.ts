@@ -15,7 +15,7 @@ import { mapColumnTransformer, mapPipeline } from './compose.js';
 import { mapOneHotEncoder, mapOrdinalEncoder } from './encoders.js';
 import { mapGbClassifier, mapGbRegressor } from './gb.js';
 import { mapHgbClassifier, mapHgbRegressor } from './hgb.js';
-import { mapKMeans, mapKnnClassifier, mapKnnRegressor } from './knn.js';
+import { mapKMeans, mapKnnClassifier, mapKnnRegressor, mapNearestCentroid } from './knn.js';
 import { mapLda, mapOneVsRest, mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapRidgeClassifier, mapSgdClassifier } from './linear.js';
 import { mapGaussianNb } from './naive-bayes.js';
 import { mapFunctionTransformer, mapTruncatedSvd, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
@@ -84,6 +84,7 @@ export const ESTIMATORS: readonly EstimatorRow[] = [
   { cls: 'sklearn.neighbors._regression.KNeighborsRegressor', family: 'neighbors', versions: SK, doc: 'As the classifier, mean (or 1/d-weighted mean) of _y.', map: mapKnnRegressor },
   { cls: 'sklearn.cluster._kmeans.KMeans', family: 'neighbors', versions: SK, doc: 'predict = nearest cluster_centers_ row (1-NN over the centres).', map: mapKMeans },
   { cls: 'sklearn.cluster._kmeans.MiniBatchKMeans', family: 'neighbors', versions: SK, doc: 'As KMeans.', map: mapKMeans },
+  { cls: 'sklearn.neighbors._nearest_centroid.NearestCentroid', family: 'neighbors', versions: SK, doc: 'classes_[argmin distance to centroids_] (euclidean/manhattan).', map: mapNearestCentroid },
   { cls: 'sklearn.naive_bayes.GaussianNB', family: 'naive-bayes', versions: SK, doc: 'theta_, var_ (≤ 0.24 sigma_), class_prior_.', map: mapGaussianNb },
   // trees (§4.3–§4.4)
   { cls: 'sklearn.tree._classes.DecisionTreeClassifier', family: 'tree', versions: SK, doc: 'Node dtype read by field name (56 B ≤ 1.2, 64 B with missing_go_to_left ≥ 1.3); counts or fractions.', map: mapTreeClassifier },
