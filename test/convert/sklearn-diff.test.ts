@@ -24,10 +24,7 @@ const NOT_OFFERED: Record<string, readonly string[]> = {
  * Known deviations of the RUNTIME kernels (not the converter), asserted to still differ so the entry
  * is removed once fixed.
  */
-const KNOWN_RUNTIME: Record<string, string> = {
-  'svc_sigmoid_binary_proba:predict_proba':
-    'runtime/kernels/svm.ts short-cuts 2-class probabilities to [r01, r10] (libsvm >= 3.25); scikit-learn 1.2.1 bundles a libsvm that runs the iterative multiclass_probability for k = 2 too',
-};
+const KNOWN_RUNTIME: Record<string, string> = {};
 
 const CASES = listExpected();
 

@@ -166,7 +166,11 @@ describe('svm', () => {
     expect(predict(m, [[0.5], [2]]).data).toEqual(['neg', 'pos']);
     const fApB = f0 * -2 + 0.05;
     const r = fApB >= 0 ? Math.exp(-fApB) / (1 + Math.exp(-fApB)) : 1 / (1 + Math.exp(fApB));
-    expect(arr(predict(m, [[0.5]], { method: 'predict_proba' }).data)).toEqual([r, 1 - r]);
+    // scikit-learn 1.2.1's libsvm runs the Wu-Lin-Weng iteration for two classes too: close to [r, 1-r],
+    // stopping at its tolerance (the fixture svc_sigmoid_binary_proba pins the exact iterate).
+    const pr = arr(predict(m, [[0.5]], { method: 'predict_proba' }).data) as number[];
+    expect(pr[0]! + pr[1]!).toBeCloseTo(1, 12);
+    expect(Math.abs(pr[0]! - r)).toBeLessThan(5e-3);
   });
   it('3-class OvO votes, ovr decision shape and Wu-Lin-Weng probabilities sum to 1', () => {
     const m = build(feats(1), { kind: 'classifier', classes: [0, 1, 2], methods: ['predict', 'decision_function', 'predict_proba'] }, (tb) => ({

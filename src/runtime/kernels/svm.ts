@@ -185,10 +185,9 @@ export function compileSvm(op: SvmOp, t: Tensors, head: HeadInfo): EstimatorKern
           p++;
         }
       }
-      if (C === 2) {
-        out[i * 2] = r[1]!;
-        out[i * 2 + 1] = r[2]!;
-      } else multiclassProbability(C, r, out, i * C, Q, Qp);
+      // Two classes too: scikit-learn's bundled libsvm runs the iterative multiclass_probability for k = 2
+      // (newer upstream libsvm short-cuts to [r01, r10]; the iterate differs by up to ~1e-3).
+      multiclassProbability(C, r, out, i * C, Q, Qp);
     }
     return out;
   }
