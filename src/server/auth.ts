@@ -1,4 +1,5 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { MvError } from '../core/index.js';
 import type { Registry, Role } from '../registry/index.js';
 import { roleAtLeast } from '../registry/index.js';
@@ -13,7 +14,7 @@ export class Authenticator {
   constructor(private readonly registry: Registry, private readonly ttlMs = 5000, private readonly clock: () => number = Date.now) {}
 
   /** The identity behind the request's bearer token, or undefined when no Authorization header was sent. */
-  async identify(req: FastifyRequest): Promise<{ actor: string; role: Role | undefined } | undefined> {
+  async identify(req: { readonly headers: IncomingHttpHeaders }): Promise<{ actor: string; role: Role | undefined } | undefined> {
     const h = req.headers.authorization;
     if (h === undefined) return undefined;
     const m = /^Bearer ([A-Za-z0-9_\-.~+/=]{16,200})$/.exec(h);
@@ -31,7 +32,7 @@ export class Authenticator {
   }
 
   /** Requires a valid token with at least `need`; returns the actor. */
-  async require(req: FastifyRequest, need: Role): Promise<string> {
+  async require(req: { readonly headers: IncomingHttpHeaders }, need: Role): Promise<string> {
     const who = await this.identify(req);
     if (!who) throw new MvError('AUTH_REQUIRED', 'this route needs a bearer token (modelvault token create)');
     if (!who.role || !roleAtLeast(who.role, need)) throw new MvError('AUTH_FORBIDDEN', `${who.actor} needs the ${need} role here`);

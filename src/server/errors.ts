@@ -9,14 +9,14 @@ import { CODES, isMvError } from '../core/index.js';
 export function errorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
   if (isMvError(err)) {
     const status = CODES[err.code].http;
-    if (status >= 500) req.log.error({ err, code: err.code }, 'request failed');
+    if (status >= 500) req.log.error({ reqId: req.id, err, code: err.code }, 'request failed');
     void reply.code(status).send({ error: `${err.code}: ${err.message}` });
     return;
   }
   const fe = err as FastifyError;
   const status = fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
   if (status === 500) {
-    req.log.error({ err }, 'internal error');
+    req.log.error({ reqId: req.id, err }, 'internal error');
     void reply.code(500).send({ error: 'INTERNAL: internal server error (see the server log)' });
     return;
   }

@@ -3,7 +3,8 @@ import { MvError } from '../../core/index.js';
 import type { Authenticator } from '../auth.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { ModelService, ServedVersion } from '../models.js';
-import { encodeBinary, inputsOf, jsonData, outputsOf, requestedOutputs, splitBinaryBody, toFrame, toOutput, type InferRequest, type OutputTensor } from '../oip.js';
+import { checkAccess, runInference, servedFor } from '../infer.js';
+import { inputsOf, jsonData, outputsOf, toOutput } from '../oip.js';
 
 export interface OipOptions {
   readonly models: ModelService;
@@ -40,15 +41,10 @@ export async function oipPlugin(app: FastifyInstance, o: OipOptions): Promise<vo
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  const access = async (req: FastifyRequest, model: string): Promise<void> => {
-    if (await o.isPublic(model)) return;
-    await o.auth.require(req, 'reader');
-  };
+  const access = (req: FastifyRequest, model: string): Promise<void> => checkAccess(o, req, model);
 
   const served = async (req: FastifyRequest, name: string, version: string | undefined): Promise<ServedVersion> => {
-    await access(req, name);
-    const v = await o.models.resolve({ model: name, ...(version !== undefined ? { version } : {}) });
-    const s = await o.models.ensure(v);
+    const s = await servedFor(o, req, name, version);
     req.mvModel = { model: s.model, version: String(s.version) };
     return s;
   };
@@ -93,38 +89,13 @@ export async function oipPlugin(app: FastifyInstance, o: OipOptions): Promise<vo
   app.get('/v2/models/:name/ready', readySchema, ready);
   app.get('/v2/models/:name/versions/:version/ready', readySchema, ready);
 
+  // The same call as the hot path in front of Fastify (fast-path.ts), which takes the plain requests.
   const infer = async (req: FastifyRequest<{ Params: { name: string; version?: string } }>, reply: FastifyReply) => {
     refuseFormTypes(req);
     const s = await served(req, req.params.name, req.params.version);
-    const body = req.body;
-    if (!Buffer.isBuffer(body)) throw new MvError('INPUT_INVALID', 'the request needs a JSON body');
-    const hl = req.headers['inference-header-content-length'];
-    let request: InferRequest;
-    let blobs: Buffer | undefined;
-    if (hl !== undefined) {
-      const n = Number(hl);
-      if (!/^[0-9]+$/.test(String(hl))) throw new MvError('INPUT_INVALID', 'Inference-Header-Content-Length must be a non-negative integer');
-      const split = splitBinaryBody(body, n);
-      request = split.header as InferRequest;
-      blobs = split.blobs;
-    } else {
-      try {
-        request = JSON.parse(body.toString('utf8')) as InferRequest;
-      } catch {
-        throw new MvError('INPUT_INVALID', 'the request body is not valid JSON');
-      }
-    }
-    if (request === null || typeof request !== 'object' || Array.isArray(request)) throw new MvError('INPUT_INVALID', 'the inference request must be a JSON object');
-    if (request.id !== undefined && typeof request.id !== 'string') throw new MvError('INPUT_INVALID', '"id" must be a string');
-    const frame = toFrame(s, request, blobs);
-    const outs = requestedOutputs(s, request);
-    let tensors: OutputTensor[];
-    if ((s as { onnx?: unknown }).onnx === undefined) {
-      // modelvault/1 artifacts: every requested method in ONE worker round trip (batched with other requests).
-      const results = await o.models.pool.predictAll(s.key, outs.map((m) => m.method), frame);
-      tensors = outs.map((m, k) => toOutput(m, results[k]!));
-    } else tensors = await Promise.all(outs.map(async (m) => toOutput(m, await o.models.run(s, m.method, frame))));
-    return sendInference(reply, s, request.id, tensors);
+    const a = await runInference(o, s, req.headers, req.body);
+    if (a.headerLength !== undefined) void reply.header('Inference-Header-Content-Length', String(a.headerLength));
+    return reply.type(a.type).send(a.payload);
   };
   const inferSchema = { schema: { tags: ['oip'], params: PARAMS, description: 'Inference (JSON, or JSON + binary tensors with Inference-Header-Content-Length)' } };
   app.post('/v2/models/:name/infer', inferSchema, infer);
@@ -156,7 +127,7 @@ export async function oipPlugin(app: FastifyInstance, o: OipOptions): Promise<vo
  * tritonclient sends them). The HTML-form types are refused with 415: a browser can post them cross-site
  * without a preflight, and `curl -d` without a Content-Type sends one of them by mistake.
  */
-const FORM_TYPES = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
+export const FORM_TYPES = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\b/i;
 function refuseFormTypes(req: FastifyRequest): void {
   const ct = req.headers['content-type'];
   if (ct !== undefined && req.headers['inference-header-content-length'] === undefined && FORM_TYPES.test(ct)) {
@@ -196,42 +167,4 @@ function rowsToFrame(s: ServedVersion, rows: unknown[]): { rows: number; cols: n
     });
   });
   return { rows: rows.length, cols: F, data, ...(text.some(Boolean) ? { text } : {}) };
-}
-
-/** JSON text of a numeric array (non-finite values become null, as JSON.stringify does). */
-function numbersJson(d: ArrayLike<number>): string {
-  let out = '[';
-  for (let i = 0; i < d.length; i++) {
-    const x = d[i]!;
-    if (i) out += ',';
-    out += Number.isFinite(x) ? String(x) : 'null';
-  }
-  return `${out}]`;
-}
-
-const shapeJson = (shape: readonly number[]): string => (shape.length === 1 ? `[${shape[0]}]` : shape.length === 2 ? `[${shape[0]},${shape[1]}]` : JSON.stringify(shape));
-
-/**
- * Writes the inference response: JSON, or JSON + binary outputs with Inference-Header-Content-Length.
- * The JSON is assembled as one string (names and ids through JSON.stringify, numbers directly): the
- * response is the hot path's largest allocation otherwise.
- */
-function sendInference(reply: FastifyReply, s: ServedVersion, id: string | undefined, tensors: OutputTensor[]): FastifyReply {
-  const blobs: Buffer[] = [];
-  let outputs = '';
-  for (const t of tensors) {
-    if (outputs) outputs += ',';
-    outputs += `{"name":${JSON.stringify(t.name)},"datatype":${JSON.stringify(t.datatype)},"shape":${shapeJson(t.shape)}`;
-    if (t.binary) {
-      const b = encodeBinary(t);
-      blobs.push(b);
-      outputs += `,"parameters":{"binary_data_size":${b.length}}}`;
-    } else if (t.data instanceof Float64Array) outputs += `,"data":${numbersJson(t.data)}}`;
-    else outputs += `,"data":${JSON.stringify(jsonData(t))}}`;
-  }
-  const header = `{"model_name":${JSON.stringify(s.model)},"model_version":"${s.version}","id":${JSON.stringify(id ?? '')},"outputs":[${outputs}]}`;
-  if (!blobs.length) return reply.type('application/json; charset=utf-8').send(header);
-  const head = Buffer.from(header, 'utf8');
-  void reply.header('Inference-Header-Content-Length', String(head.length)).type('application/octet-stream');
-  return reply.send(Buffer.concat([head, ...blobs]));
 }
