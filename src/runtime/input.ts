@@ -41,19 +41,41 @@ function checkCell(v: Cell | undefined, row: number, col: number, f: FeatureSpec
   out[idx] = v as number;
 }
 
+/** Per-schema lookups, computed once: single-row prediction must not allocate them on every call. */
+interface SchemaInfo {
+  readonly names: readonly string[];
+  readonly firstText: number;
+  readonly noMissing: Uint8Array;
+  readonly category: Uint8Array;
+  readonly anyCategory: boolean;
+}
+const INFO = new WeakMap<InputSchema, SchemaInfo>();
+function schemaInfo(schema: InputSchema): SchemaInfo {
+  let i = INFO.get(schema);
+  if (!i) {
+    const feats = schema.features;
+    const category = Uint8Array.from(feats, (f) => (f.type === 'category' ? 1 : 0));
+    i = {
+      names: feats.map((f) => f.name), firstText: feats.findIndex((f) => f.type === 'string'),
+      noMissing: Uint8Array.from(feats, (f) => (f.missing ? 0 : 1)), category, anyCategory: category.includes(1),
+    };
+    INFO.set(schema, i);
+  }
+  return i;
+}
+
 /** Converts and validates any supported input against the schema. */
 export function toFrame(schema: InputSchema, X: PredictInput): Frame {
   const F = schema.n_features;
   const feats = schema.features;
-  const names = feats.map((f) => f.name);
+  const info = schemaInfo(schema);
+  const names = info.names;
   if (X instanceof Float64Array) {
     if (X.length % Math.max(F, 1) !== 0) throw new MvError('INPUT_INVALID', `${X.length} values is not a multiple of ${F} features`);
-    const j = feats.findIndex((f) => f.type === 'string');
+    const j = info.firstText;
     if (j >= 0) throw new MvError('INPUT_INVALID', `column ${j} (feature ${JSON.stringify(feats[j]!.name)}) needs text; pass rows instead of a Float64Array`, { path: ['input', 0, j] });
     const rows = F === 0 ? 0 : X.length / F;
-    const noMissing = Uint8Array.from(feats, (f) => (f.missing ? 0 : 1));
-    const category = Uint8Array.from(feats, (f) => (f.type === 'category' ? 1 : 0));
-    const anyCategory = category.includes(1);
+    const { noMissing, category, anyCategory } = info;
     for (let i = 0, o = 0; i < rows; i++) {
       for (let c = 0; c < F; c++, o++) {
         const v = X[o]!;

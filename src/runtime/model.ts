@@ -22,7 +22,7 @@ export interface Model {
   /** `predict` for estimators, `transform` for transformers. */
   readonly defaultMethod: Method;
   /** @internal compiled graph */
-  readonly compiled: { readonly transforms: readonly TransformKernel[]; readonly estimator: EstimatorKernel | null };
+  readonly compiled: { readonly transforms: readonly TransformKernel[]; readonly estimator: EstimatorKernel | null; readonly estimatorLabel: string };
 }
 
 /** A prediction: row-major values with their shape; classifier `predict` gives the original class labels. */
@@ -67,7 +67,7 @@ export function compileModel(a: Artifact): Model {
     tensors,
     methods,
     defaultMethod: estimator ? 'predict' : 'transform',
-    compiled: { transforms: compiledTransforms, estimator: compiledEstimator },
+    compiled: { transforms: compiledTransforms, estimator: compiledEstimator, estimatorLabel: `the ${estimator?.kind ?? 'model'} estimator` },
   });
 }
 
@@ -93,11 +93,13 @@ export function predict(model: Model, X: PredictInput, opts: PredictOptions = {}
     if (f.text?.some(Boolean)) checkFinite(f, 'any', 'the transformer output');
     return { method, shape: [f.rows, f.cols], data: f.data };
   }
-  checkFinite(f, est.finite, `the ${splitGraph(model.ir.graph).estimator!.kind} estimator`);
+  checkFinite(f, est.finite, model.compiled.estimatorLabel);
   const out = est.run(f, method);
   if (model.ir.output.kind === 'classifier' && method === 'predict') {
     const classes = model.ir.output.classes;
-    return { method, shape: out.shape, data: Array.from(out.data, (i) => classes[i]!) };
+    const labels = new Array<Label>(out.data.length);
+    for (let i = 0; i < labels.length; i++) labels[i] = classes[out.data[i]!]!;
+    return { method, shape: out.shape, data: labels };
   }
   return { method, shape: out.shape, data: out.data };
 }
