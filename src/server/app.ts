@@ -2,11 +2,13 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Registry } from '../registry/index.js';
 import { WorkerPool, type PoolOptions } from '../sandbox/index.js';
 import { Authenticator } from './auth.js';
 import { errorHandler } from './errors.js';
+import { fastPath } from './fast-path.js';
 import { ServerMetrics } from './metrics.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { ModelService } from './models.js';
@@ -82,23 +84,44 @@ export async function buildServer(o: ServerOptions): Promise<ModelvaultServer> {
 
   const bootId = randomBytes(4).toString('hex');
   let reqCounter = 0;
+  const nextId = (): string => `${bootId}-${(++reqCounter).toString(36)}`;
+  const bodyLimit = o.bodyLimit ?? 16 * 1024 * 1024;
+  let closing = false;
+  let appRef: FastifyInstance | undefined;
   const app = Fastify({
+    // Plain inference requests are answered in front of Fastify (fast-path.ts: same core, headers,
+    // errors, metrics and logs); everything else, and every unusual inference request, goes to Fastify.
+    // Off when an inference rate limit is configured (that is a Fastify plugin).
+    serverFactory: (handler) => {
+      const server = createServer(o.inferRateLimit ? handler : fastPath({
+        models, auth, isPublic, metrics, bodyLimit, nextId, closing: () => closing, log: () => appRef!.log,
+      }, handler));
+      server.keepAliveTimeout = 72_000;
+      server.requestTimeout = o.requestTimeoutMs ?? 30_000;
+      server.setTimeout(60_000);
+      return server;
+    },
     logger: o.logger === undefined ? { level: 'info' } : o.logger,
     // Fastify's per-request logs are replaced by one structured line per non-inference request (onResponse).
     logController: new LogController({ disableRequestLogging: true }),
     // No pino child logger per request (a measurable cost on the hot path): every line we log names its
     // request id explicitly (onResponse, errors.ts).
     childLoggerFactory: (logger) => logger,
-    bodyLimit: o.bodyLimit ?? 16 * 1024 * 1024,
+    bodyLimit,
     requestTimeout: o.requestTimeoutMs ?? 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 72_000,
     requestIdHeader: 'x-request-id',
     // Unique per process without a syscall per request: boot prefix + counter (a client's X-Request-Id wins).
-    genReqId: () => `${bootId}-${(++reqCounter).toString(36)}`,
+    genReqId: nextId,
     trustProxy: false,
     return503OnClosing: true,
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } },
+  });
+  appRef = app;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => void reply.code(404).send({ error: `REG_NOT_FOUND: no route ${req.method} ${req.url.split('?')[0]}` }));

@@ -217,6 +217,35 @@ describe('bad input', () => {
   });
 });
 
+describe('hot path (node:http in front of Fastify) and the Fastify route', () => {
+  // A body without Content-Length (chunked) is handed to Fastify; the same body with one takes the hot path.
+  const viaFastify = (body: string, headers: Record<string, string>) => fetch(`${fx.base}/v2/models/iris/infer`, {
+    method: 'POST', headers: { ...headers, ...auth(fx.tokens.reader) }, duplex: 'half',
+    body: new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(body)); c.close(); } }),
+  } as RequestInit);
+  const direct = (body: string, headers: Record<string, string>) => fetch(`${fx.base}/v2/models/iris/infer`, { method: 'POST', headers: { ...headers, ...auth(fx.tokens.reader) }, body });
+
+  it('answer identically: status, body, content type and security headers, for good and bad requests', async () => {
+    const json = { 'content-type': 'application/json' };
+    const cases = [
+      JSON.stringify(inferBody(ROWS, { id: 'same' })), JSON.stringify(inferBody([ROW], { outputs: [{ name: 'label' }] })),
+      '{"inputs": [', 'null', JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, 3], datatype: 'FP64', data: [1, 2, 3] }] }),
+      JSON.stringify(inferBody([ROW], { parameters: { binary_data_output: true } })),
+    ];
+    for (const body of cases) {
+      const [a, b] = [await direct(body, json), await viaFastify(body, json)];
+      expect(a.status).toBe(b.status);
+      expect(a.headers.get('content-type')).toBe(b.headers.get('content-type'));
+      expect(a.headers.get('inference-header-content-length')).toBe(b.headers.get('inference-header-content-length'));
+      for (const h of ['content-security-policy', 'x-content-type-options', 'strict-transport-security', 'x-frame-options']) expect(a.headers.get(h)).toBe(b.headers.get(h));
+      expect(a.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-z]+$/);
+      expect(Buffer.from(await a.arrayBuffer()).equals(Buffer.from(await b.arrayBuffer()))).toBe(true);
+    }
+    const noTok = await fetch(`${fx.base}/v2/models/iris/infer`, { method: 'POST', headers: json, body: cases[0] });
+    expect(await errorOf(noTok)).toMatchObject({ status: 401, code: 'AUTH_REQUIRED' });
+  });
+});
+
 describe('headers, metrics, logs', () => {
   it('security headers and request ids on every response (success and error)', async () => {
     for (const res of [await get('/v2/health/live'), await infer(inferBody()), await get('/v2/models/nope', fx.tokens.reader), await get('/api/v1/models')]) {
