@@ -263,7 +263,7 @@ export class WorkerPool {
     if (methods.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.queue.push({ key, method: methods[0]!, frame, resolve: () => {}, reject, all: { methods, sig: methods.join(','), resolve } });
-      this.pump();
+      this.schedulePump();
     });
   }
 
@@ -277,6 +277,21 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       const frame = { rows: 1, cols: 0, data: new Float64Array(0) };
       this.queue.push({ key, method: 'predict', frame, resolve: () => {}, reject, tensors: { feeds, outputs, resolve } });
+      this.pump();
+    });
+  }
+
+  private pumpScheduled = false;
+
+  /**
+   * Dispatches after the current I/O phase instead of at once, so every request that arrived in the
+   * same event-loop turn joins one batch (one worker wake-up) rather than the first going alone.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
       this.pump();
     });
   }
