@@ -58,6 +58,20 @@ function unsafe(path: string, why: string): never {
 }
 
 /**
+ * The file a symlink at `abs` stands for: allowed only with `allowSymlinks`, and only when it
+ * resolves to a regular file inside `root` (OMS §1.2). Its content is read from the target.
+ */
+async function symlinkedFile(root: string, abs: string, name: string, allowSymlinks: boolean | undefined): Promise<ModelFile> {
+  if (!allowSymlinks) unsafe(name, 'it is a symlink');
+  const target = await realpath(abs).catch(() => unsafe(name, 'it is a broken symlink'));
+  const back = relative(root, target);
+  if (back === '' || back === '..' || back.startsWith(`..${sep}`) || isAbsolute(back)) unsafe(name, 'the symlink leaves the model folder');
+  const ts = await stat(target);
+  if (!ts.isFile()) unsafe(name, 'the symlink does not point to a regular file');
+  return { name, path: target, size: ts.size };
+}
+
+/**
  * Walks a model (OMS §1.2): every regular file below a folder (empty files included, directories
  * produce nothing), or the single file itself named ".". Symlinks are errors unless allowed, and even
  * then must point to a regular file inside the model; sockets, pipes and devices are errors; names
@@ -111,13 +125,7 @@ export async function listModelFiles(modelPath: string, opts: ListOptions = {}):
         continue;
       }
       if (e.isSymbolicLink()) {
-        if (!opts.allowSymlinks) unsafe(name, 'it is a symlink');
-        const target = await realpath(abs).catch(() => unsafe(name, 'it is a broken symlink'));
-        const back = relative(root, target);
-        if (back === '' || back === '..' || back.startsWith(`..${sep}`) || isAbsolute(back)) unsafe(name, 'the symlink leaves the model folder');
-        const ts = await stat(target);
-        if (!ts.isFile()) unsafe(name, 'the symlink does not point to a regular file');
-        files.push({ name, path: target, size: ts.size });
+        files.push(await symlinkedFile(root, abs, name, opts.allowSymlinks));
       } else if (e.isFile()) {
         files.push({ name, path: abs, size: lstatSync(abs).size });
       } else {
@@ -151,13 +159,7 @@ export async function statModelFiles(
       continue;
     }
     if (st.isSymbolicLink()) {
-      if (!opts.allowSymlinks) unsafe(name, 'it is a symlink');
-      const target = await realpath(abs).catch(() => unsafe(name, 'it is a broken symlink'));
-      const back = relative(root, target);
-      if (back === '' || back === '..' || back.startsWith(`..${sep}`) || isAbsolute(back)) unsafe(name, 'the symlink leaves the model folder');
-      const ts = await stat(target);
-      if (!ts.isFile()) unsafe(name, 'the symlink does not point to a regular file');
-      files.push({ name, path: target, size: ts.size });
+      files.push(await symlinkedFile(root, abs, name, opts.allowSymlinks));
     } else if (st.isFile()) {
       files.push({ name, path: abs, size: st.size });
     } else if (st.isDirectory()) {
