@@ -6,7 +6,9 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { MvError, isMvError, type ErrorCode } from '../core/index.js';
 import {
   CURVES,
+  DEFAULT_SHARD_SIZE,
   DEFAULT_SIGNATURE_NAME,
+  DSSE_PAYLOAD_TYPE,
   MAX_BUNDLE_BYTES,
   assertStatementConsistent,
   buildBundle,
@@ -154,7 +156,7 @@ export async function hashModel(modelPath: string, opts: ManifestOptions = {}, e
   const tree = await listModelFiles(modelPath, { ...opts, ignorePaths: [...(opts.ignorePaths ?? []), ...extraIgnores] });
   const method = opts.method ?? 'files';
   const hashType = opts.hashType ?? 'sha256';
-  const shardSize = opts.shardSize ?? 1_000_000_000;
+  const shardSize = opts.shardSize ?? DEFAULT_SHARD_SIZE;
   const digests = await hashTree(tree, { method, hashType, shardSize }, opts);
   const base = { hashType, allowSymlinks: opts.allowSymlinks ?? false, ignorePaths: tree.ignorePaths };
   const serialization: Serialization = method === 'files' ? { method, ...base } : { method, ...base, shardSize };
@@ -229,7 +231,7 @@ export async function signModel(modelPath: string, opts: SignOptions): Promise<S
   const sigRel = (await stat(modelPath)).isDirectory() ? insideRoot(root, signaturePath) : null;
   const h = await hashModel(modelPath, opts, sigRel ? [sigRel] : []);
   const payload = serializeStatement(h.statement);
-  const signature = cryptoSign(CURVES[curve].hash, pae('application/vnd.in-toto+json', payload), { key, dsaEncoding: 'der' });
+  const signature = cryptoSign(CURVES[curve].hash, pae(DSSE_PAYLOAD_TYPE, payload), { key, dsaEncoding: 'der' });
   const bundle = buildBundle(
     payload,
     signature,
