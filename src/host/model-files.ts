@@ -38,6 +38,9 @@ export interface ListOptions {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/** True when `rel` (from `path.relative(root, x)`) names something strictly below `root`. */
+export const isBelowRoot = (rel: string): boolean => rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+
 /**
  * Turns user ignore paths into root-relative ones: a path resolving (against `cwd`) inside the model
  * is taken as such; any other is read relative to the model root. Escaping paths are dropped.
@@ -46,8 +49,7 @@ export function resolveIgnorePaths(root: string, paths: readonly string[], cwd =
   const out: string[] = [];
   for (const p of paths) {
     const rel = relative(root, resolve(cwd, p));
-    const inside = rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-    const n = inside ? normalizeIgnorePath(rel.split(sep).join('/')) : isAbsolute(p) ? null : normalizeIgnorePath(p.split(sep).join('/'));
+    const n = isBelowRoot(rel) ? normalizeIgnorePath(rel.split(sep).join('/')) : isAbsolute(p) ? null : normalizeIgnorePath(p.split(sep).join('/'));
     if (n !== null) out.push(n);
   }
   return out;
@@ -64,8 +66,7 @@ function unsafe(path: string, why: string): never {
 async function symlinkedFile(root: string, abs: string, name: string, allowSymlinks: boolean | undefined): Promise<ModelFile> {
   if (!allowSymlinks) unsafe(name, 'it is a symlink');
   const target = await realpath(abs).catch(() => unsafe(name, 'it is a broken symlink'));
-  const back = relative(root, target);
-  if (back === '' || back === '..' || back.startsWith(`..${sep}`) || isAbsolute(back)) unsafe(name, 'the symlink leaves the model folder');
+  if (!isBelowRoot(relative(root, target))) unsafe(name, 'the symlink leaves the model folder');
   const ts = await stat(target);
   if (!ts.isFile()) unsafe(name, 'the symlink does not point to a regular file');
   return { name, path: target, size: ts.size };

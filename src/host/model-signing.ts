@@ -2,7 +2,7 @@ import { createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObjec
 import { readFileSync } from 'node:fs';
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { MvError, isMvError, type ErrorCode } from '../core/index.js';
 import {
   CURVES,
@@ -47,7 +47,7 @@ import {
   type SignatureCheck,
 } from '../integrity/index.js';
 import { hashModelFiles, ttyProgress, type HashOptions } from './hash-files.js';
-import { listModelFiles, statModelFiles, type ModelTree } from './model-files.js';
+import { isBelowRoot, listModelFiles, statModelFiles, type ModelTree } from './model-files.js';
 
 // ── keys ────────────────────────────────────────────────────────────────────────────────────
 
@@ -180,7 +180,7 @@ export async function defaultSignaturePath(modelPath: string): Promise<string> {
 /** The signature path relative to the model root when it lies inside the model folder, else null. */
 function insideRoot(root: string, path: string): string | null {
   const rel = relative(root, resolve(path));
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return null;
+  if (!isBelowRoot(rel)) return null;
   return normalizeIgnorePath(rel.split(sep).join('/'));
 }
 
