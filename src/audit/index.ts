@@ -3,7 +3,7 @@
  * checkpoints and tlog-proof receipts, and the canonical audit event encoding. See docs/audit.md.
  */
 export {
-  HASH_BYTES, EMPTY_ROOT, hashLeaf, hashChildren, digestEqual, splitPoint, isPowerOfTwo, rootFromLeafHashes,
+  HASH_BYTES, EMPTY_ROOT, hashLeaf, hashChildren, digestEqual, splitPoint, rootFromLeafHashes,
   CompactRange, rangeCoordinates, frontierCoordinates, foldRight, type NodeCoord,
 } from './merkle.js';
 export {

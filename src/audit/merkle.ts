@@ -56,14 +56,6 @@ export function splitPoint(n: number): number {
   return k;
 }
 
-/** True when n is a power of two (1, 2, 4, …). */
-export function isPowerOfTwo(n: number): boolean {
-  if (!Number.isSafeInteger(n) || n < 1) return false;
-  let k = 1;
-  while (k < n) k *= 2;
-  return k === n;
-}
-
 /** Asserts `h` is a 32-byte digest. */
 export function assertHash(h: Uint8Array, what = 'hash'): void {
   if (!(h instanceof Uint8Array) || h.length !== HASH_BYTES) {
