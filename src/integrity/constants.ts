@@ -31,7 +31,6 @@ export const CURVES = {
   p521: { nodeName: 'secp521r1', hash: 'sha512', keyDetails: 'PKIX_ECDSA_P521_SHA_512' },
 } as const;
 export type CurveName = keyof typeof CURVES;
-export const isCurveName = (s: string): s is CurveName => Object.hasOwn(CURVES, s);
 
 /** Largest signature bundle we read (real ones are a few KB; keyless ones ~10 KB). */
 export const MAX_BUNDLE_BYTES = 16 * 1024 * 1024;

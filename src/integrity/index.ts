@@ -15,7 +15,6 @@ export {
   MAX_BUNDLE_BYTES,
   PREDICATE_TYPE,
   STATEMENT_TYPE,
-  isCurveName,
   isHashType,
   type CurveName,
   type HashType,
