@@ -5,7 +5,7 @@
  *
  * The graph is attacker-controlled: nothing here trusts a field's type, shape or size.
  */
-import { MvError } from '../core/index.js';
+import { MvError, halfToNumber } from '../core/index.js';
 import type { DType, NdArray, PyDict, PyValue } from '../formats/pickle/index.js';
 
 export type { PyValue, NdArray, DType, PyDict };
@@ -89,16 +89,6 @@ export const isNumericDtype = (d: DType): boolean =>
   (d.char === 'f' && (d.itemsize === 2 || d.itemsize === 4 || d.itemsize === 8)) ||
   ((d.char === 'i' || d.char === 'u') && [1, 2, 4, 8].includes(d.itemsize)) ||
   (d.char === 'b' && d.itemsize === 1);
-
-/** IEEE half → double. */
-export function halfToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
 
 /**
  * Decodes `count` elements of a numeric dtype (any byte order) at byte `start` with byte `stride`

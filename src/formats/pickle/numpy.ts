@@ -1,4 +1,4 @@
-import { MvError, mulChecked } from '../../core/index.js';
+import { MvError, halfToNumber, mulChecked } from '../../core/index.js';
 import type { ByteOrder, DType, NdArray, NpScalar, PyGlobal, PyValue } from './types.js';
 import { dictGet, dtypeHasObject } from './values.js';
 import { decodeLong } from './text.js';
@@ -263,7 +263,7 @@ export function decodeScalar(d: DType, b: Uint8Array): PyValue {
     case 'f':
       if (d.itemsize === 8) return { kind: 'float', value: dv.getFloat64(0, true) };
       if (d.itemsize === 4) return { kind: 'float', value: dv.getFloat32(0, true) };
-      if (d.itemsize === 2) return { kind: 'float', value: half(dv.getUint16(0, true)) };
+      if (d.itemsize === 2) return { kind: 'float', value: halfToNumber(dv.getUint16(0, true)) };
       break;
     case 'b': return bytes[0] !== 0;
     case 'i': case 'M': case 'm': return decodeLong(bytes, 0, d.itemsize);
@@ -282,11 +282,3 @@ export function decodeScalar(d: DType, b: Uint8Array): PyValue {
   return { kind: 'bytes', data: b, mutable: false };
 }
 
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
