@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
-import { collect, positiveInt } from './signing-options.js';
+import { repeatable } from './registry-options.js';
+import { positiveInt } from './signing-options.js';
 
 interface HashCliOptions {
   ignore?: string[];
@@ -14,7 +15,7 @@ export function registerHash(program: Command, ctx: CliContext): void {
     .command('hash')
     .description('Print the OMS manifest of a model (every file digest and the root digest) as JSON.')
     .argument('<MODEL_PATH>', 'model file or folder')
-    .option('--ignore <PATH>', 'path to leave out (repeatable)', collect)
+    .option('--ignore <PATH>', 'path to leave out (repeatable)', repeatable)
     .option('--no-ignore-git-paths', 'also hash top-level .git, .gitattributes, .github, .gitignore')
     .option('--allow-symlinks', 'hash symlinked files by their target (targets must stay inside the model)')
     .option('--shard-size <BYTES>', 'shards serialization with this shard size (default: files)', positiveInt('--shard-size'))

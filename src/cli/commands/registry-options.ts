@@ -19,6 +19,7 @@ export function withRegistry(cmd: Command, json = true): Command {
   return cmd;
 }
 
+/** Commander collector for repeatable options (`--meta a --meta b` → ['a', 'b']). */
 export const repeatable = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export const IDENTITY_HELP = `

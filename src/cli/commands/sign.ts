@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { DEFAULT_SIGNATURE_NAME } from '../../integrity/index.js';
 import type { CliContext } from '../main.js';
 import { paint } from '../output.js';
-import { collect, positiveInt, readPassphrase, readTextFile } from './signing-options.js';
+import { repeatable } from './registry-options.js';
+import { positiveInt, readPassphrase, readTextFile } from './signing-options.js';
 
 interface SignCliOptions {
   key: string;
@@ -24,7 +25,7 @@ export function registerSign(program: Command, ctx: CliContext): void {
     .requiredOption('-k, --key <KEY.pem>', 'EC private key (P-256, P-384 or P-521; PKCS#8, encrypted PKCS#8 or SEC1)')
     .option('--cert-chain <CHAIN.pem>', 'certificate method: leaf certificate first, then intermediates')
     .option('-o, --output <SIG>', 'signature file to write', DEFAULT_SIGNATURE_NAME)
-    .option('--ignore <PATH>', 'path to leave out (repeatable; inside the model, or relative to its root)', collect)
+    .option('--ignore <PATH>', 'path to leave out (repeatable; inside the model, or relative to its root)', repeatable)
     .option('--passphrase-env <VAR>', 'passphrase of an encrypted key, from environment variable VAR')
     .option('--passphrase-file <FILE>', 'passphrase of an encrypted key, from FILE')
     .option('--no-ignore-git-paths', 'also sign top-level .git, .gitattributes, .github, .gitignore')

@@ -38,9 +38,6 @@ export function readTextFile(path: string, what: string): string {
   }
 }
 
-/** Commander collector for repeatable options. */
-export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-
 /** Parses a positive integer option. */
 export function positiveInt(flag: string): (v: string) => number {
   return (v) => {

@@ -2,7 +2,8 @@ import { Option, type Command } from 'commander';
 import { isMvError, MvError } from '../../core/index.js';
 import { ExitCode, type CliContext } from '../main.js';
 import { paint } from '../output.js';
-import { collect, readTextFile } from './signing-options.js';
+import { repeatable } from './registry-options.js';
+import { readTextFile } from './signing-options.js';
 
 interface VerifyCliOptions {
   signature?: string;
@@ -33,7 +34,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--issuer <URL>', 'keyless (Sigstore): required OIDC issuer')
     .option('--trusted-root <ROOT.json>', 'keyless: Sigstore trusted_root.json (default: the seed root shipped with @sigstore/tuf)')
     .option('--policy <POLICY.json>', 'trust policy file (trusted keys, CA roots, identities; see docs/signing.md)')
-    .option('--ignore <PATH>', 'path to leave out (repeatable)', collect)
+    .option('--ignore <PATH>', 'path to leave out (repeatable)', repeatable)
     .option('--ignore-unsigned-files', 'hash only the files named in the signature; extra files are tolerated')
     .option('--no-ignore-git-paths', 'do not skip top-level .git* paths')
     .option('--require-unexpired', 'certificate method: also require the chain to be valid now')
