@@ -75,7 +75,7 @@ export function lightgbmToDescription(m: LgbmModel, opts: LightgbmConvertOptions
     const base = feature.length;
     const I = t.numLeaves - 1;
     const node = (c: number): number => (c >= 0 ? base + c : base + I + ~c);
-    roots.push(I === 0 ? base : base);
+    roots.push(base);
     groups.push(ti % K);
     const catBase = catOffsets.length - 1;
     for (let c = 0; c < t.numCat; c++) {
