@@ -2,16 +2,13 @@
  * Text helpers shared by the note, checkpoint and receipt parsers: strict base64 (RFC 4648 §4), canonical
  * decimals, and the C2SP character rules. All input here is attacker-controlled.
  */
-import { MvError, type ErrorCode } from '../core/index.js';
-
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+import { MvError, decodeBase64Canonical, type ErrorCode } from '../core/index.js';
 
 /** Standard base64 with padding; rejects non-canonical encodings (stray bits, whitespace, URL alphabet). */
 export function decodeBase64Strict(s: string, code: ErrorCode, what: string): Uint8Array {
-  if (typeof s !== 'string' || !B64_RE.test(s)) throw new MvError(code, `${what} is not valid base64`);
-  const bytes = Buffer.from(s, 'base64');
-  if (bytes.toString('base64') !== s) throw new MvError(code, `${what} is not canonical base64`);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bytes = decodeBase64Canonical(s);
+  if (!bytes) throw new MvError(code, `${what} is not valid canonical base64`);
+  return bytes;
 }
 
 export const encodeBase64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');

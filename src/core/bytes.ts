@@ -65,4 +65,15 @@ export function halfToNumber(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
+/**
+ * Strict standard base64 (RFC 4648 §4, padded): null unless `s` is exactly the canonical encoding of
+ * some bytes (no whitespace, URL alphabet, missing padding or stray trailing bits).
+ */
+export function decodeBase64Canonical(s: unknown): Uint8Array | null {
+  if (typeof s !== 'string' || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return null;
+  const b = Buffer.from(s, 'base64');
+  // Non-canonical trailing bits: re-encoding must give the same text.
+  return b.toString('base64') === s ? new Uint8Array(b.buffer, b.byteOffset, b.length) : null;
+}
+
 export const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');

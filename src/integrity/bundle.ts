@@ -1,6 +1,6 @@
-import { MvError, decodeUtf8 } from '../core/index.js';
+import { MvError, decodeBase64Canonical, decodeUtf8 } from '../core/index.js';
 import { BUNDLE_MEDIA_TYPE, DSSE_PAYLOAD_TYPE, MAX_BUNDLE_BYTES } from './constants.js';
-import { IssueList, decodeBase64Strict, isRecord } from './issues.js';
+import { IssueList, isRecord } from './issues.js';
 
 /** How the signer is identified (../shared/spec/signing.md §1.7). */
 export type VerificationMaterial =
@@ -55,7 +55,7 @@ function parseMaterial(vm: unknown, issues: IssueList): VerificationMaterial | n
     }
     let rawPem: string | null = null;
     if (pk.rawBytes !== undefined) {
-      const raw = decodeBase64Strict(pk.rawBytes);
+      const raw = decodeBase64Canonical(pk.rawBytes);
       if (!raw) issues.add([...at, 'publicKey', 'rawBytes'], 'not standard base64');
       else {
         try {
@@ -75,13 +75,13 @@ function parseMaterial(vm: unknown, issues: IssueList): VerificationMaterial | n
     }
     const out: Uint8Array[] = [];
     certs.forEach((c, i) => {
-      const der = isRecord(c) ? decodeBase64Strict(c.rawBytes) : null;
+      const der = isRecord(c) ? decodeBase64Canonical(c.rawBytes) : null;
       if (!der || der.length === 0) issues.add([...at, 'x509CertificateChain', 'certificates', i, 'rawBytes'], 'missing or not standard base64');
       else out.push(der);
     });
     return { kind: 'chain', certificates: out };
   }
-  const der = isRecord(vm.certificate) ? decodeBase64Strict(vm.certificate.rawBytes) : null;
+  const der = isRecord(vm.certificate) ? decodeBase64Canonical(vm.certificate.rawBytes) : null;
   if (!der || der.length === 0) {
     issues.add([...at, 'certificate', 'rawBytes'], 'missing or not standard base64');
     return null;
@@ -121,13 +121,13 @@ export function parseBundle(bytes: Uint8Array): SignatureBundle {
   } else {
     if (env.payloadType !== DSSE_PAYLOAD_TYPE) issues.add(['dsseEnvelope', 'payloadType'], `unknown payload type ${JSON.stringify(env.payloadType)} (expected ${DSSE_PAYLOAD_TYPE})`);
     else payloadType = env.payloadType;
-    payload = decodeBase64Strict(env.payload);
+    payload = decodeBase64Canonical(env.payload);
     if (!payload || payload.length === 0) issues.add(['dsseEnvelope', 'payload'], 'missing or not standard base64');
     const sigs = env.signatures;
     if (!Array.isArray(sigs) || sigs.length === 0) issues.add(['dsseEnvelope', 'signatures'], 'needs at least one signature');
     else {
       const s0 = sigs[0];
-      signature = isRecord(s0) ? decodeBase64Strict(s0.sig) : null;
+      signature = isRecord(s0) ? decodeBase64Canonical(s0.sig) : null;
       if (!signature || signature.length === 0) issues.add(['dsseEnvelope', 'signatures', 0, 'sig'], 'missing or not standard base64');
       // keyid: absent, "", null or a string are all accepted and never trusted (§1.6).
       if (isRecord(s0) && s0.keyid !== undefined && s0.keyid !== null && typeof s0.keyid !== 'string') {

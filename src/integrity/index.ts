@@ -35,7 +35,7 @@ export {
 export { pae } from './dsse.js';
 export { buildStatement, serializeStatement, parseStatement, assertStatementConsistent, type Statement } from './statement.js';
 export { parseBundle, buildBundle, writeBundle, type SignatureBundle, type SigningMaterial, type VerificationMaterial } from './bundle.js';
-export { decodeBase64Strict, type Issue } from './issues.js';
+export type { Issue } from './issues.js';
 export { pemBlocks, curveOf, parsePublicKeyPem, parsePrivateKeyPem, parseCertificatesPem, spkiPem, keyHint, samePublicKey } from './keys.js';
 export {
   verifyDsse,

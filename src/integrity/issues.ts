@@ -27,11 +27,3 @@ export class IssueList {
 }
 
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Strict standard base64 (RFC 4648 §4, padded); returns null when `s` is not exactly that. */
-export function decodeBase64Strict(s: unknown): Uint8Array | null {
-  if (typeof s !== 'string' || s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return null;
-  const b = Buffer.from(s, 'base64');
-  // Non-canonical trailing bits: re-encoding must give the same text.
-  return b.toString('base64') === s ? new Uint8Array(b.buffer, b.byteOffset, b.length) : null;
-}
