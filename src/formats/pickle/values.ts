@@ -1,4 +1,5 @@
 import type { DType, PyDict, PyGlobal, PySet, PyValue } from './types.js';
+import { latin1 } from './text.js';
 
 // Structural keys for dicts and sets: Python compares keys by value for hashable builtins
 // (1 == 1.0 == True) and by identity for everything else. Indexes are kept beside the dict in a
@@ -30,7 +31,7 @@ function keyOf(v: PyValue, budget: { n: number }): Key {
   }
   switch (v.kind) {
     case 'float': return Number.isInteger(v.value) && Math.abs(v.value) <= Number.MAX_SAFE_INTEGER ? 'i' + v.value : 'f' + v.value;
-    case 'bytes': return v.mutable ? v : 'b' + bytesKey(v.data);
+    case 'bytes': return v.mutable ? v : 'b' + latin1(v.data, 0, v.data.length);
     case 'global': return 'g' + v.module + '\u0000' + v.name;
     case 'tuple': {
       budget.n -= v.items.length + 1;
@@ -45,12 +46,6 @@ function keyOf(v: PyValue, budget: { n: number }): Key {
     }
     default: return v;
   }
-}
-
-function bytesKey(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode.apply(null, b.subarray(i, i + 8192) as unknown as number[]);
-  return s;
 }
 
 const DICT_INDEX = new WeakMap<PyDict, Map<Key, number>>();
