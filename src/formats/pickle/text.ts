@@ -73,7 +73,8 @@ export function latin1(b: Uint8Array, start: number, end: number): string {
  * after an odd run of backslashes (CPython `Objects/unicodeobject.c _PyUnicode_DecodeRawUnicodeEscape`).
  */
 export function decodeRawUnicodeEscape(b: Uint8Array, start: number, end: number, at: number): string {
-  if (b.indexOf(0x5c, start) < 0 || b.indexOf(0x5c, start) >= end) return latin1(b, start, end);
+  const firstBackslash = b.indexOf(0x5c, start);
+  if (firstBackslash < 0 || firstBackslash >= end) return latin1(b, start, end);
   const out: number[] = [];
   let s = '';
   let i = start;
