@@ -160,211 +160,376 @@ const LEAVES: Readonly<Record<TreeEnsembleOp['split'], LeavesFn>> = { 'sklearn-t
 /**
  * A faster layout for numeric-only trees (no categorical splits, no LightGBM missing types): nodes
  * renumbered breadth-first per tree so the two children of a node are adjacent, and leaves turned
- * into self-loops (threshold NaN), so a row descends with the branch-free step
- * `nd = child[nd] + goRight` exactly `depth` times. Four rows descend together to overlap their
- * memory latency. Same decisions as the reference loops above (checked by test/runtime/trees-packed).
+ * into self-loops (threshold NaN, never "greater"), so a row descends with the branch-free step
+ * `nd = child[nd] + goRight` until `child[nd] === nd`. Every split rule is brought to one form,
+ * go right iff `x > thr` (NaN by `nanRight`), with thresholds chosen so the decision is unchanged:
+ * - sklearn trees compare float32 x `<=` an f64 threshold t: for a float32 x, `x <= t` ⇔
+ *   `x <= t'` with t' the largest float32 ≤ t, so thresholds are stored as float32 and the rows
+ *   stay float32 (half the bytes of f64);
+ * - XGBoost compares float32 x `<` float32 t: `x < t` ⇔ `!(x > t')` with t' the largest float32 < t;
+ * - HGB compares f64 x `<=` f64 t: t' = t, kept f64 (rows are not rounded).
+ * Eight rows descend together to overlap their memory latency; a group stops when its deepest row
+ * reaches its leaf. Same decisions as the reference loops above (test/runtime/trees-packed).
  */
-interface Packed {
+interface Packed<A extends Float32Array | Float64Array> {
   readonly feature: Int32Array;
   readonly child: Int32Array;
-  readonly thr: Float64Array;
+  readonly thr: A;
   readonly nanRight: Uint8Array;
   /** Original node id of a (renumbered) leaf. */
   readonly leafOf: Int32Array;
   readonly roots: Int32Array;
-  readonly depth: Int32Array;
 }
 
-function buildPacked(s: Soa, roots: Int32Array): Packed {
+const F32 = new Float32Array(1);
+const F32_BITS = new Uint32Array(F32.buffer);
+
+/**
+ * The largest float32 ≤ t (`strict`: < t), so that for every finite float32 x, `x <= t` ⇔ `x <= t'`
+ * (`strict`: `x < t` ⇔ `x <= t'`). NaN thresholds (no x passes) give −∞. Exported for tests.
+ */
+export function float32Below(t: number, strict: boolean): number {
+  if (t !== t) return -Infinity;
+  const r = Math.fround(t);
+  if (r < t || (r === t && !strict)) return r;
+  if (r === -Infinity) return r;
+  if (r === 0) return -1.401298464324817e-45; // −(smallest subnormal)
+  F32[0] = r;
+  F32_BITS[0] = r > 0 ? F32_BITS[0]! - 1 : F32_BITS[0]! + 1; // one float32 step towards −∞
+  return F32[0]!;
+}
+
+function buildPacked<A extends Float32Array | Float64Array>(s: Soa, roots: Int32Array, thr: A, cut: (t: number) => number): Packed<A> {
   const N = s.left.length;
   const feature = new Int32Array(N);
   const child = new Int32Array(N);
-  const thr = new Float64Array(N);
   const nanRight = new Uint8Array(N);
   const leafOf = new Int32Array(N);
   const proots = new Int32Array(roots.length);
-  const depth = new Int32Array(roots.length);
   const queue = new Int32Array(N);
-  const level = new Int32Array(N);
   let next = 0;
   for (let t = 0; t < roots.length; t++) {
     // breadth-first: queue[k] is the original id of new node k
     let head = next;
     proots[t] = next;
-    queue[next] = roots[t]!;
-    level[next] = 0;
-    next++;
-    let d = 0;
+    queue[next++] = roots[t]!;
     for (; head < next; head++) {
       const o = queue[head]!;
-      if (level[head]! > d) d = level[head]!;
       if (s.left[o] === -1) {
-        feature[head] = 0;
         child[head] = head;
         thr[head] = NaN;
         leafOf[head] = o;
         continue;
       }
       feature[head] = s.feature[o]!;
-      thr[head] = s.thr[o]!;
+      thr[head] = cut(s.thr[o]!);
       nanRight[head] = s.missLeft[o] ? 0 : 1;
       child[head] = next;
-      queue[next] = s.left[o]!;
-      level[next] = level[head]! + 1;
-      queue[next + 1] = s.right[o]!;
-      level[next + 1] = level[head]! + 1;
-      next += 2;
+      queue[next++] = s.left[o]!;
+      queue[next++] = s.right[o]!;
     }
-    depth[t] = d;
   }
-  return { feature, child, thr, nanRight, leafOf, roots: proots, depth };
+  return { feature, child, thr, nanRight, leafOf, roots: proots };
 }
 
-/** Packed descent for `<=` rules (sklearn trees, HGB): right iff x > threshold, NaN right iff nanRight. */
-function packedLe(p: Packed, x: Float64Array | Float32Array, n: number, F: number, t: number, out: Int32Array): void {
+/** Packed descent of float32 rows (sklearn trees, XGBoost), NaN routed by `nanRight`. */
+function descend32(p: Packed<Float32Array>, x: Float32Array, n: number, F: number, t: number, out: Int32Array): void {
   const { feature: f, child: c, thr: th, nanRight: nr, leafOf } = p;
   const root = p.roots[t]!;
-  const D = p.depth[t]!;
+  const c0r = c[root]!;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (; i + 8 <= n; i += 8) {
     const o0 = i * F;
     const o1 = o0 + F;
     const o2 = o1 + F;
     const o3 = o2 + F;
+    const o4 = o3 + F;
+    const o5 = o4 + F;
+    const o6 = o5 + F;
+    const o7 = o6 + F;
     let a0 = root;
     let a1 = root;
     let a2 = root;
     let a3 = root;
-    for (let d = 0; d < D; d++) {
+    let a4 = root;
+    let a5 = root;
+    let a6 = root;
+    let a7 = root;
+    let c0 = c0r;
+    let c1 = c0r;
+    let c2 = c0r;
+    let c3 = c0r;
+    let c4 = c0r;
+    let c5 = c0r;
+    let c6 = c0r;
+    let c7 = c0r;
+    // every lane steps until all sit on their leaf (a leaf is its own child and never goes right)
+    while (((c0 ^ a0) | (c1 ^ a1) | (c2 ^ a2) | (c3 ^ a3) | (c4 ^ a4) | (c5 ^ a5) | (c6 ^ a6) | (c7 ^ a7)) !== 0) {
       const v0 = x[o0 + f[a0]!]!;
       const v1 = x[o1 + f[a1]!]!;
       const v2 = x[o2 + f[a2]!]!;
       const v3 = x[o3 + f[a3]!]!;
-      a0 = c[a0]! + +(v0 > th[a0]!) + (+(v0 !== v0) & nr[a0]!);
-      a1 = c[a1]! + +(v1 > th[a1]!) + (+(v1 !== v1) & nr[a1]!);
-      a2 = c[a2]! + +(v2 > th[a2]!) + (+(v2 !== v2) & nr[a2]!);
-      a3 = c[a3]! + +(v3 > th[a3]!) + (+(v3 !== v3) & nr[a3]!);
+      const v4 = x[o4 + f[a4]!]!;
+      const v5 = x[o5 + f[a5]!]!;
+      const v6 = x[o6 + f[a6]!]!;
+      const v7 = x[o7 + f[a7]!]!;
+      a0 = c0 + (+(v0 > th[a0]!) | (+(v0 !== v0) & nr[a0]!));
+      a1 = c1 + (+(v1 > th[a1]!) | (+(v1 !== v1) & nr[a1]!));
+      a2 = c2 + (+(v2 > th[a2]!) | (+(v2 !== v2) & nr[a2]!));
+      a3 = c3 + (+(v3 > th[a3]!) | (+(v3 !== v3) & nr[a3]!));
+      a4 = c4 + (+(v4 > th[a4]!) | (+(v4 !== v4) & nr[a4]!));
+      a5 = c5 + (+(v5 > th[a5]!) | (+(v5 !== v5) & nr[a5]!));
+      a6 = c6 + (+(v6 > th[a6]!) | (+(v6 !== v6) & nr[a6]!));
+      a7 = c7 + (+(v7 > th[a7]!) | (+(v7 !== v7) & nr[a7]!));
+      c0 = c[a0]!;
+      c1 = c[a1]!;
+      c2 = c[a2]!;
+      c3 = c[a3]!;
+      c4 = c[a4]!;
+      c5 = c[a5]!;
+      c6 = c[a6]!;
+      c7 = c[a7]!;
     }
     out[i] = leafOf[a0]!;
     out[i + 1] = leafOf[a1]!;
     out[i + 2] = leafOf[a2]!;
     out[i + 3] = leafOf[a3]!;
+    out[i + 4] = leafOf[a4]!;
+    out[i + 5] = leafOf[a5]!;
+    out[i + 6] = leafOf[a6]!;
+    out[i + 7] = leafOf[a7]!;
   }
   for (; i < n; i++) {
     const o = i * F;
     let a = root;
-    for (let d = 0; d < D; d++) {
+    let ca = c0r;
+    while (ca !== a) {
       const v = x[o + f[a]!]!;
-      a = c[a]! + +(v > th[a]!) + (+(v !== v) & nr[a]!);
+      a = ca + (+(v > th[a]!) | (+(v !== v) & nr[a]!));
+      ca = c[a]!;
     }
     out[i] = leafOf[a]!;
   }
 }
 
-/** Packed descent for XGBoost's strict `<`: right iff x >= threshold. */
-function packedLt(p: Packed, x: Float64Array | Float32Array, n: number, F: number, t: number, out: Int32Array): void {
-  const { feature: f, child: c, thr: th, nanRight: nr, leafOf } = p;
+/** `descend32` for a block known to hold no NaN: the missing-value term drops out. */
+function descend32Dense(p: Packed<Float32Array>, x: Float32Array, n: number, F: number, t: number, out: Int32Array): void {
+  const { feature: f, child: c, thr: th, leafOf } = p;
   const root = p.roots[t]!;
-  const D = p.depth[t]!;
+  const c0r = c[root]!;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (; i + 8 <= n; i += 8) {
     const o0 = i * F;
     const o1 = o0 + F;
     const o2 = o1 + F;
     const o3 = o2 + F;
+    const o4 = o3 + F;
+    const o5 = o4 + F;
+    const o6 = o5 + F;
+    const o7 = o6 + F;
     let a0 = root;
     let a1 = root;
     let a2 = root;
     let a3 = root;
-    for (let d = 0; d < D; d++) {
+    let a4 = root;
+    let a5 = root;
+    let a6 = root;
+    let a7 = root;
+    let c0 = c0r;
+    let c1 = c0r;
+    let c2 = c0r;
+    let c3 = c0r;
+    let c4 = c0r;
+    let c5 = c0r;
+    let c6 = c0r;
+    let c7 = c0r;
+    // every lane steps until all sit on their leaf (a leaf is its own child and never goes right)
+    while (((c0 ^ a0) | (c1 ^ a1) | (c2 ^ a2) | (c3 ^ a3) | (c4 ^ a4) | (c5 ^ a5) | (c6 ^ a6) | (c7 ^ a7)) !== 0) {
+      a0 = c0 + +(x[o0 + f[a0]!]! > th[a0]!);
+      a1 = c1 + +(x[o1 + f[a1]!]! > th[a1]!);
+      a2 = c2 + +(x[o2 + f[a2]!]! > th[a2]!);
+      a3 = c3 + +(x[o3 + f[a3]!]! > th[a3]!);
+      a4 = c4 + +(x[o4 + f[a4]!]! > th[a4]!);
+      a5 = c5 + +(x[o5 + f[a5]!]! > th[a5]!);
+      a6 = c6 + +(x[o6 + f[a6]!]! > th[a6]!);
+      a7 = c7 + +(x[o7 + f[a7]!]! > th[a7]!);
+      c0 = c[a0]!;
+      c1 = c[a1]!;
+      c2 = c[a2]!;
+      c3 = c[a3]!;
+      c4 = c[a4]!;
+      c5 = c[a5]!;
+      c6 = c[a6]!;
+      c7 = c[a7]!;
+    }
+    out[i] = leafOf[a0]!;
+    out[i + 1] = leafOf[a1]!;
+    out[i + 2] = leafOf[a2]!;
+    out[i + 3] = leafOf[a3]!;
+    out[i + 4] = leafOf[a4]!;
+    out[i + 5] = leafOf[a5]!;
+    out[i + 6] = leafOf[a6]!;
+    out[i + 7] = leafOf[a7]!;
+  }
+  for (; i < n; i++) {
+    const o = i * F;
+    let a = root;
+    let ca = c0r;
+    while (ca !== a) {
+      a = ca + +(x[o + f[a]!]! > th[a]!);
+      ca = c[a]!;
+    }
+    out[i] = leafOf[a]!;
+  }
+}
+
+/** Packed descent of f64 rows (HGB), NaN routed by `nanRight`. */
+function descend64(p: Packed<Float64Array>, x: Float64Array, n: number, F: number, t: number, out: Int32Array): void {
+  const { feature: f, child: c, thr: th, nanRight: nr, leafOf } = p;
+  const root = p.roots[t]!;
+  const c0r = c[root]!;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o0 = i * F;
+    const o1 = o0 + F;
+    const o2 = o1 + F;
+    const o3 = o2 + F;
+    const o4 = o3 + F;
+    const o5 = o4 + F;
+    const o6 = o5 + F;
+    const o7 = o6 + F;
+    let a0 = root;
+    let a1 = root;
+    let a2 = root;
+    let a3 = root;
+    let a4 = root;
+    let a5 = root;
+    let a6 = root;
+    let a7 = root;
+    let c0 = c0r;
+    let c1 = c0r;
+    let c2 = c0r;
+    let c3 = c0r;
+    let c4 = c0r;
+    let c5 = c0r;
+    let c6 = c0r;
+    let c7 = c0r;
+    // every lane steps until all sit on their leaf (a leaf is its own child and never goes right)
+    while (((c0 ^ a0) | (c1 ^ a1) | (c2 ^ a2) | (c3 ^ a3) | (c4 ^ a4) | (c5 ^ a5) | (c6 ^ a6) | (c7 ^ a7)) !== 0) {
       const v0 = x[o0 + f[a0]!]!;
       const v1 = x[o1 + f[a1]!]!;
       const v2 = x[o2 + f[a2]!]!;
       const v3 = x[o3 + f[a3]!]!;
-      a0 = c[a0]! + +(v0 >= th[a0]!) + (+(v0 !== v0) & nr[a0]!);
-      a1 = c[a1]! + +(v1 >= th[a1]!) + (+(v1 !== v1) & nr[a1]!);
-      a2 = c[a2]! + +(v2 >= th[a2]!) + (+(v2 !== v2) & nr[a2]!);
-      a3 = c[a3]! + +(v3 >= th[a3]!) + (+(v3 !== v3) & nr[a3]!);
+      const v4 = x[o4 + f[a4]!]!;
+      const v5 = x[o5 + f[a5]!]!;
+      const v6 = x[o6 + f[a6]!]!;
+      const v7 = x[o7 + f[a7]!]!;
+      a0 = c0 + (+(v0 > th[a0]!) | (+(v0 !== v0) & nr[a0]!));
+      a1 = c1 + (+(v1 > th[a1]!) | (+(v1 !== v1) & nr[a1]!));
+      a2 = c2 + (+(v2 > th[a2]!) | (+(v2 !== v2) & nr[a2]!));
+      a3 = c3 + (+(v3 > th[a3]!) | (+(v3 !== v3) & nr[a3]!));
+      a4 = c4 + (+(v4 > th[a4]!) | (+(v4 !== v4) & nr[a4]!));
+      a5 = c5 + (+(v5 > th[a5]!) | (+(v5 !== v5) & nr[a5]!));
+      a6 = c6 + (+(v6 > th[a6]!) | (+(v6 !== v6) & nr[a6]!));
+      a7 = c7 + (+(v7 > th[a7]!) | (+(v7 !== v7) & nr[a7]!));
+      c0 = c[a0]!;
+      c1 = c[a1]!;
+      c2 = c[a2]!;
+      c3 = c[a3]!;
+      c4 = c[a4]!;
+      c5 = c[a5]!;
+      c6 = c[a6]!;
+      c7 = c[a7]!;
     }
     out[i] = leafOf[a0]!;
     out[i + 1] = leafOf[a1]!;
     out[i + 2] = leafOf[a2]!;
     out[i + 3] = leafOf[a3]!;
+    out[i + 4] = leafOf[a4]!;
+    out[i + 5] = leafOf[a5]!;
+    out[i + 6] = leafOf[a6]!;
+    out[i + 7] = leafOf[a7]!;
   }
   for (; i < n; i++) {
     const o = i * F;
     let a = root;
-    for (let d = 0; d < D; d++) {
+    let ca = c0r;
+    while (ca !== a) {
       const v = x[o + f[a]!]!;
-      a = c[a]! + +(v >= th[a]!) + (+(v !== v) & nr[a]!);
+      a = ca + (+(v > th[a]!) | (+(v !== v) & nr[a]!));
+      ca = c[a]!;
     }
     out[i] = leafOf[a]!;
   }
 }
 
-/** `packedLe`/`packedLt` for a block known to hold no NaN: the missing-value term drops out. */
-function packedLeDense(p: Packed, x: Float64Array | Float32Array, n: number, F: number, t: number, out: Int32Array): void {
+/** `descend64` for a block known to hold no NaN. */
+function descend64Dense(p: Packed<Float64Array>, x: Float64Array, n: number, F: number, t: number, out: Int32Array): void {
   const { feature: f, child: c, thr: th, leafOf } = p;
   const root = p.roots[t]!;
-  const D = p.depth[t]!;
+  const c0r = c[root]!;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (; i + 8 <= n; i += 8) {
     const o0 = i * F;
     const o1 = o0 + F;
     const o2 = o1 + F;
     const o3 = o2 + F;
+    const o4 = o3 + F;
+    const o5 = o4 + F;
+    const o6 = o5 + F;
+    const o7 = o6 + F;
     let a0 = root;
     let a1 = root;
     let a2 = root;
     let a3 = root;
-    for (let d = 0; d < D; d++) {
-      a0 = c[a0]! + +(x[o0 + f[a0]!]! > th[a0]!);
-      a1 = c[a1]! + +(x[o1 + f[a1]!]! > th[a1]!);
-      a2 = c[a2]! + +(x[o2 + f[a2]!]! > th[a2]!);
-      a3 = c[a3]! + +(x[o3 + f[a3]!]! > th[a3]!);
+    let a4 = root;
+    let a5 = root;
+    let a6 = root;
+    let a7 = root;
+    let c0 = c0r;
+    let c1 = c0r;
+    let c2 = c0r;
+    let c3 = c0r;
+    let c4 = c0r;
+    let c5 = c0r;
+    let c6 = c0r;
+    let c7 = c0r;
+    // every lane steps until all sit on their leaf (a leaf is its own child and never goes right)
+    while (((c0 ^ a0) | (c1 ^ a1) | (c2 ^ a2) | (c3 ^ a3) | (c4 ^ a4) | (c5 ^ a5) | (c6 ^ a6) | (c7 ^ a7)) !== 0) {
+      a0 = c0 + +(x[o0 + f[a0]!]! > th[a0]!);
+      a1 = c1 + +(x[o1 + f[a1]!]! > th[a1]!);
+      a2 = c2 + +(x[o2 + f[a2]!]! > th[a2]!);
+      a3 = c3 + +(x[o3 + f[a3]!]! > th[a3]!);
+      a4 = c4 + +(x[o4 + f[a4]!]! > th[a4]!);
+      a5 = c5 + +(x[o5 + f[a5]!]! > th[a5]!);
+      a6 = c6 + +(x[o6 + f[a6]!]! > th[a6]!);
+      a7 = c7 + +(x[o7 + f[a7]!]! > th[a7]!);
+      c0 = c[a0]!;
+      c1 = c[a1]!;
+      c2 = c[a2]!;
+      c3 = c[a3]!;
+      c4 = c[a4]!;
+      c5 = c[a5]!;
+      c6 = c[a6]!;
+      c7 = c[a7]!;
     }
     out[i] = leafOf[a0]!;
     out[i + 1] = leafOf[a1]!;
     out[i + 2] = leafOf[a2]!;
     out[i + 3] = leafOf[a3]!;
+    out[i + 4] = leafOf[a4]!;
+    out[i + 5] = leafOf[a5]!;
+    out[i + 6] = leafOf[a6]!;
+    out[i + 7] = leafOf[a7]!;
   }
   for (; i < n; i++) {
     const o = i * F;
     let a = root;
-    for (let d = 0; d < D; d++) a = c[a]! + +(x[o + f[a]!]! > th[a]!);
-    out[i] = leafOf[a]!;
-  }
-}
-
-function packedLtDense(p: Packed, x: Float64Array | Float32Array, n: number, F: number, t: number, out: Int32Array): void {
-  const { feature: f, child: c, thr: th, leafOf } = p;
-  const root = p.roots[t]!;
-  const D = p.depth[t]!;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o0 = i * F;
-    const o1 = o0 + F;
-    const o2 = o1 + F;
-    const o3 = o2 + F;
-    let a0 = root;
-    let a1 = root;
-    let a2 = root;
-    let a3 = root;
-    for (let d = 0; d < D; d++) {
-      a0 = c[a0]! + +(x[o0 + f[a0]!]! >= th[a0]!);
-      a1 = c[a1]! + +(x[o1 + f[a1]!]! >= th[a1]!);
-      a2 = c[a2]! + +(x[o2 + f[a2]!]! >= th[a2]!);
-      a3 = c[a3]! + +(x[o3 + f[a3]!]! >= th[a3]!);
+    let ca = c0r;
+    while (ca !== a) {
+      a = ca + +(x[o + f[a]!]! > th[a]!);
+      ca = c[a]!;
     }
-    out[i] = leafOf[a0]!;
-    out[i + 1] = leafOf[a1]!;
-    out[i + 2] = leafOf[a2]!;
-    out[i + 3] = leafOf[a3]!;
-  }
-  for (; i < n; i++) {
-    const o = i * F;
-    let a = root;
-    for (let d = 0; d < D; d++) a = c[a]! + +(x[o + f[a]!]! >= th[a]!);
     out[i] = leafOf[a]!;
   }
 }
@@ -373,6 +538,86 @@ const hasNaN = (x: Float64Array | Float32Array, len: number): boolean => {
   for (let q = 0; q < len; q++) if (x[q] !== x[q]) return true;
   return false;
 };
+
+/**
+ * dst[q] = float32(src[off + q]) (the missing-value marker becomes NaN). Returns the first q whose
+ * finite value overflows float32 (sklearn casts to float32 before its finiteness check, so
+ * |x| > 3.4e38 becomes inf and is refused), or −1.
+ */
+function castBlock32(src: Float64Array, off: number, len: number, dst: Float32Array, missingValue: number | undefined): number {
+  let bad = -1;
+  if (missingValue === undefined) {
+    for (let q = 0; q < len; q++) dst[q] = src[off + q]!;
+  } else {
+    for (let q = 0; q < len; q++) {
+      const v = src[off + q]!;
+      dst[q] = v === missingValue ? NaN : v;
+    }
+  }
+  for (let q = 0; q < len; q++) {
+    const c = dst[q]!;
+    if (c - c !== 0) {
+      const v = src[off + q]!;
+      if (v === v && v !== missingValue) {
+        bad = q;
+        break;
+      }
+    }
+  }
+  return bad;
+}
+
+/*
+ * Accumulation of one tree's leaf vectors into the raw scores of a block: out[o + i·K + c] += leaf
+ * value c of row i (o = first row's offset + the tree's group column). Rows receive the trees in
+ * order, so every sum is the libraries' (left to right, same rounding).
+ */
+function addLeaves(out: Float64Array, o: number, K: number, values: Float64Array, V: number, leaves: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++, o += K) {
+    const vo = leaves[i]! * V;
+    for (let c = 0; c < V; c++) out[o + c] = out[o + c]! + values[vo + c]!;
+  }
+}
+function addLeaves1(out: Float64Array, o: number, K: number, values: Float64Array, leaves: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++, o += K) out[o] = out[o]! + values[leaves[i]!]!;
+}
+function addLeavesWeighted(out: Float64Array, o: number, K: number, values: Float64Array, V: number, w: number, leaves: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++, o += K) {
+    const vo = leaves[i]! * V;
+    for (let c = 0; c < V; c++) out[o + c] = out[o + c]! + w * values[vo + c]!;
+  }
+}
+/** XGBoost: float32 partial sums; `w` NaN = unweighted. */
+function addLeavesF32(out: Float64Array, o: number, K: number, values: Float64Array, V: number, w: number, leaves: Int32Array, n: number): void {
+  const weighted = w === w;
+  for (let i = 0; i < n; i++, o += K) {
+    const vo = leaves[i]! * V;
+    for (let c = 0; c < V; c++) out[o + c] = Math.fround(out[o + c]! + (weighted ? Math.fround(w * values[vo + c]!) : values[vo + c]!));
+  }
+}
+interface LinearLeaves {
+  readonly off: Int32Array;
+  readonly feat: Int32Array;
+  readonly coef: Float64Array;
+  readonly cst: Float64Array;
+}
+/** LightGBM linear trees: leaf constant + Σ coef·x, the plain leaf value when a used feature is NaN. */
+function addLinearLeaves(out: Float64Array, o: number, K: number, values: Float64Array, lin: LinearLeaves, w: number, x: Float64Array | Float32Array, F: number, leaves: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++, o += K) {
+    const leaf = leaves[i]!;
+    let v = lin.cst[leaf]!;
+    const xo = i * F;
+    for (let q = lin.off[leaf]!; q < lin.off[leaf + 1]!; q++) {
+      const fv = x[xo + lin.feat[q]!]!;
+      if (fv !== fv) {
+        v = values[leaf]!;
+        break;
+      }
+      v += fv * lin.coef[q]!;
+    }
+    out[o] = out[o]! + (w !== 1 ? w * v : v);
+  }
+}
 
 /** Leaf vectors, normalised to sum 1 per node when `leaf_normalize` (sklearn tree predict_proba; 0 sums stay). */
 function leafValues(op: TreeEnsembleOp, t: Tensors): Float64Array {
@@ -433,23 +678,23 @@ export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opt
     ? { off: i32(t, op.linear_offsets), feat: i32(t, op.linear_features!), coef: f64(t, op.linear_coeffs!), cst: f64(t, op.linear_const!) }
     : null;
   const usePacked = soa.catSplit === null && op.split !== 'lightgbm' && opts.packed !== false;
-  const packed = usePacked ? buildPacked(soa, roots) : null;
-  const packedFn = op.split === 'xgboost' ? packedLt : packedLe;
-  const packedDenseFn = op.split === 'xgboost' ? packedLtDense : packedLeDense;
+  const castRow = op.split === 'sklearn-tree' || op.split === 'xgboost';
+  const strict = op.split === 'xgboost';
+  // float32 rows and thresholds for sklearn trees and XGBoost, f64 for HGB (one element type per descent)
+  const packed32 = usePacked && castRow ? buildPacked(soa, roots, new Float32Array(soa.left.length), (x) => float32Below(x, strict)) : null;
+  const packed64 = usePacked && !castRow ? buildPacked(soa, roots, new Float64Array(soa.left.length), (x) => x) : null;
   const leavesRef = LEAVES[op.split];
   const V = op.value_width;
   const K = op.n_outputs;
   const F = op.n_features;
   const T = op.n_trees;
   const f32acc = op.accumulate === 'f32';
-  const castRow = op.split === 'sklearn-tree' || op.split === 'xgboost';
   const missingValue = op.missing_value;
   // sklearn trees without missing-value support (≤ 1.2 or trained without NaN) reject NaN at predict.
   const finite: FinitePolicy = op.split === 'sklearn-tree' && op.missing_left ? 'allow-nan' : FINITE[op.split];
   const divisor = op.aggregation === 'mean' ? (op.divisor ?? T) : 1;
   const rejectF32Overflow = op.split === 'sklearn-tree' || op.split === 'xgboost';
 
-  /** raw scores n × K. */
   /** raw scores n × K, tree-major over blocks of rows. */
   function raw(f: Frame): Float64Array {
     const n = f.rows;
@@ -464,66 +709,24 @@ export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opt
       let xb: Float64Array | Float32Array;
       if (block32 !== null) {
         // sklearn trees and XGBoost compare float32 features (the store rounds to nearest f32)
-        const src = f.data;
-        for (let q = 0, o = b0 * F; q < bn * F; q++, o++) {
-          const v = src[o]!;
-          block32[q] = missingValue !== undefined && v === missingValue ? NaN : v;
-          // sklearn casts to float32 before its finiteness check: |x| > 3.4e38 becomes inf and is refused
-          if (rejectF32Overflow && block32[q]! - block32[q]! !== 0 && v === v) {
-            throw new MvError('INPUT_INVALID', `row ${b0 + Math.floor(q / F)}, column ${q % F}: ${v} is too large for float32`, { path: ['input', b0 + Math.floor(q / F), q % F] });
-          }
+        const bad = castBlock32(f.data, b0 * F, bn * F, block32, missingValue);
+        if (bad >= 0) {
+          const row = b0 + Math.floor(bad / F);
+          throw new MvError('INPUT_INVALID', `row ${row}, column ${bad % F}: ${f.data[b0 * F + bad]!} is too large for float32`, { path: ['input', row, bad % F] });
         }
         xb = block32;
       } else xb = f.data.subarray(b0 * F, (b0 + bn) * F);
-      const dense = packed !== null && !hasNaN(xb, bn * F);
+      const dense = (packed32 !== null || packed64 !== null) && !hasNaN(xb, bn * F);
       for (let tr = 0; tr < T; tr++) {
-        if (dense) packedDenseFn(packed!, xb, bn, F, tr, leaves);
-        else if (packed !== null) packedFn(packed, xb, bn, F, tr, leaves);
+        if (packed32 !== null) (dense ? descend32Dense : descend32)(packed32, xb as Float32Array, bn, F, tr, leaves);
+        else if (packed64 !== null) (dense ? descend64Dense : descend64)(packed64, xb as Float64Array, bn, F, tr, leaves);
         else leavesRef(soa, xb, bn, F, roots[tr]!, leaves);
-        const g = groups[tr]! * V;
-        const w = weights !== null ? weights[tr]! : 1;
-        if (lin !== null) {
-          for (let i = 0; i < bn; i++) {
-            const leaf = leaves[i]!;
-            let v = lin.cst[leaf]!;
-            const xo = i * F;
-            for (let q = lin.off[leaf]!; q < lin.off[leaf + 1]!; q++) {
-              const fv = xb[xo + lin.feat[q]!]!;
-              if (fv !== fv) {
-                v = values[leaf]!;
-                break;
-              }
-              v += fv * lin.coef[q]!;
-            }
-            const o = (b0 + i) * K + g;
-            out[o] = out[o]! + (weights !== null ? w * v : v);
-          }
-          continue;
-        }
-        if (f32acc) {
-          for (let i = 0; i < bn; i++) {
-            const vo = leaves[i]! * V;
-            const o = (b0 + i) * K + g;
-            for (let c = 0; c < V; c++) out[o + c] = Math.fround(out[o + c]! + (weights !== null ? Math.fround(w * values[vo + c]!) : values[vo + c]!));
-          }
-        } else if (weights !== null) {
-          for (let i = 0; i < bn; i++) {
-            const vo = leaves[i]! * V;
-            const o = (b0 + i) * K + g;
-            for (let c = 0; c < V; c++) out[o + c] = out[o + c]! + w * values[vo + c]!;
-          }
-        } else if (V === 1) {
-          for (let i = 0; i < bn; i++) {
-            const o = (b0 + i) * K + g;
-            out[o] = out[o]! + values[leaves[i]!]!;
-          }
-        } else {
-          for (let i = 0; i < bn; i++) {
-            const vo = leaves[i]! * V;
-            const o = (b0 + i) * K + g;
-            for (let c = 0; c < V; c++) out[o + c] = out[o + c]! + values[vo + c]!;
-          }
-        }
+        const g = b0 * K + groups[tr]! * V;
+        if (lin !== null) addLinearLeaves(out, g, K, values, lin, weights !== null ? weights[tr]! : 1, xb, F, leaves, bn);
+        else if (f32acc) addLeavesF32(out, g, K, values, V, weights !== null ? weights[tr]! : NaN, leaves, bn);
+        else if (weights !== null) addLeavesWeighted(out, g, K, values, V, weights[tr]!, leaves, bn);
+        else if (V === 1) addLeaves1(out, g, K, values, leaves, bn);
+        else addLeaves(out, g, K, values, V, leaves, bn);
       }
     }
     if (divisor !== 1) for (let q = 0; q < out.length; q++) out[q] = out[q]! / divisor;
