@@ -116,3 +116,18 @@ describe('packed descent (8-row groups and tails) equals the reference traversal
     });
   }
 });
+
+describe('XGBoost missing-value marker', () => {
+  it('a value equal to `missing_value` routes as missing (and is not refused as a float32 overflow)', () => {
+    const tb = new TensorBuilder();
+    const { extra: _e, n_nodes, n_trees, ...refs } = flatTrees(tb, [[{ f: 0, t: 0, l: 1, r: 2, ml: 1 }, { leaf: [1] }, { leaf: [2] }]], 1);
+    const op: TreeEnsembleOp = {
+      kind: 'tree-ensemble', split: 'xgboost', n_features: 1, n_trees, n_nodes, value_width: 1, n_outputs: 1, aggregation: 'sum', base: [0], leaf_normalize: false,
+      activation: { kind: 'identity' }, decision: false, missing_value: 999, ...refs, groups: tb.add('g', 'I32', [1], [0]),
+    };
+    for (const packed of [true, false]) {
+      const out = compileTrees(op, tb.tensors, { classifier: false, nClasses: 0 }, { packed }).run({ rows: 3, cols: 1, data: Float64Array.from([999, 5, -5]) }, 'predict').data;
+      expect(Array.from(out)).toEqual([1, 2, 1]);
+    }
+  });
+});
