@@ -168,11 +168,5 @@ function mapHgb(s: State, ctx: Ctx, role: 'classifier' | 'regressor'): Mapped {
     : { op, role, nIn: inputs, nOut: 1, methods: ['predict'], ...(names ? { featureNames: names } : {}) };
 }
 
-/** Indices of categorical input features (for the input schema). */
-export function hgbCategoricalFeatures(s: State): number[] {
-  const v = s.has('is_categorical_') ? s.vec('is_categorical_') : undefined;
-  return v ? Array.from(v).flatMap((c, i) => (c ? [i] : [])) : [];
-}
-
 export const mapHgbClassifier = (s: State, ctx: Ctx): Mapped => mapHgb(s, ctx, 'classifier');
 export const mapHgbRegressor = (s: State, ctx: Ctx): Mapped => mapHgb(s, ctx, 'regressor');
