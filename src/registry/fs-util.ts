@@ -54,27 +54,6 @@ export function pidAlive(pid: number): boolean {
 
 export const hexDigest = (d: string): string => d.slice('sha256:'.length);
 
-/** SHA-256 of a file, streamed. */
-export async function hashFile(path: string): Promise<{ digest: string; size: number }> {
-  const fh = await open(path, 'r').catch((e) => {
-    throw ioFail(`cannot read ${path}`, e);
-  });
-  try {
-    const h = createHash('sha256');
-    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    let size = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
-      size += bytesRead;
-    }
-    return { digest: `sha256:${h.digest('hex')}`, size };
-  } finally {
-    await fh.close();
-  }
-}
-
 type Handle = Awaited<ReturnType<typeof open>>;
 
 async function writeAll(out: Handle, buf: Buffer, n: number): Promise<void> {
