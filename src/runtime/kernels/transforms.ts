@@ -21,13 +21,25 @@ function compileScale(op: ScaleOp, t: Tensors): TransformKernel {
   return {
     finite: 'allow-nan',
     run(f) {
-      const out = new Float64Array(f.data);
       const n = f.rows;
-      // one pass per present step, each in sklearn's order (X -= mean; X /= scale; …): same rounding
-      if (sub) for (let i = 0, o = 0; i < n; i++) for (let j = 0; j < F; j++, o++) out[o] = out[o]! - sub[j]!;
-      if (mul) for (let i = 0, o = 0; i < n; i++) for (let j = 0; j < F; j++, o++) out[o] = out[o]! * mul[j]!;
-      if (div) for (let i = 0, o = 0; i < n; i++) for (let j = 0; j < F; j++, o++) out[o] = out[o]! / div[j]!;
-      if (add) for (let i = 0, o = 0; i < n; i++) for (let j = 0; j < F; j++, o++) out[o] = out[o]! + add[j]!;
+      const x = f.data;
+      const out = new Float64Array(n * F);
+      // sklearn's order (X -= mean; X /= scale; …), one rounded operation per step: fusing the steps
+      // into one expression per element rounds exactly as separate passes (JS never contracts to FMA)
+      if (sub && div && !mul && !add) {
+        for (let i = 0, o = 0; i < n; i++) for (let j = 0; j < F; j++, o++) out[o] = (x[o]! - sub[j]!) / div[j]!;
+      } else {
+        for (let i = 0, o = 0; i < n; i++) {
+          for (let j = 0; j < F; j++, o++) {
+            let v = x[o]!;
+            if (sub) v -= sub[j]!;
+            if (mul) v *= mul[j]!;
+            if (div) v /= div[j]!;
+            if (add) v += add[j]!;
+            out[o] = v;
+          }
+        }
+      }
       if (clip) for (let o = 0; o < out.length; o++) out[o] = out[o]! < lo ? lo : out[o]! > hi ? hi : out[o]!;
       return { rows: f.rows, cols: F, data: out, ...(f.names ? { names: f.names } : {}) };
     },
