@@ -110,8 +110,9 @@ export function lightgbmToDescription(m: LgbmModel, opts: LightgbmConvertOptions
       if (anyLinear) {
         if (t.isLinear) {
           linConst.push(t.leafConst[l]!);
-          linFeatures.push(...t.leafFeatures[l]!);
-          linCoeffs.push(...t.leafCoeff[l]!);
+          // Loops, not spreads: a leaf may hold very many terms (spread arguments overflow the stack).
+          for (const f of t.leafFeatures[l]!) linFeatures.push(f);
+          for (const c of t.leafCoeff[l]!) linCoeffs.push(c);
         } else linConst.push(t.leafValue[l]!);
         linOffsets.push(linFeatures.length);
       }

@@ -104,7 +104,9 @@ export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = 
       missingLeft.push(t.defaultLeft[k] ? 1 : 0);
       const cats = !leaf && t.splitType[k] === 1 ? t.categories.get(k) : undefined;
       if (cats) {
-        const words = cats.length ? (Math.max(...cats) >>> 5) + 1 : 1;
+        let maxCat = 0;
+        for (const c of cats) if (c > maxCat) maxCat = c; // no spread: a node may list very many categories
+        const words = (maxCat >>> 5) + 1;
         if (catWords.length + words > MAX_CAT_WORDS) throw new MvError('LIMIT_EXCEEDED', 'categorical split bitsets are too large', { limit: 'maxCategoryWords', actual: catWords.length + words });
         const off = catWords.length;
         for (let w = 0; w < words; w++) catWords.push(0);
