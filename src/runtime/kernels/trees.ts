@@ -573,6 +573,23 @@ function castBlock32(src: Float64Array, off: number, len: number, dst: Float32Ar
  * order, so every sum is the libraries' (left to right, same rounding).
  */
 function addLeaves(out: Float64Array, o: number, K: number, values: Float64Array, V: number, leaves: Int32Array, n: number): void {
+  if (V === 2) {
+    for (let i = 0; i < n; i++, o += K) {
+      const vo = leaves[i]! * 2;
+      out[o] = out[o]! + values[vo]!;
+      out[o + 1] = out[o + 1]! + values[vo + 1]!;
+    }
+    return;
+  }
+  if (V === 3) {
+    for (let i = 0; i < n; i++, o += K) {
+      const vo = leaves[i]! * 3;
+      out[o] = out[o]! + values[vo]!;
+      out[o + 1] = out[o + 1]! + values[vo + 1]!;
+      out[o + 2] = out[o + 2]! + values[vo + 2]!;
+    }
+    return;
+  }
   for (let i = 0; i < n; i++, o += K) {
     const vo = leaves[i]! * V;
     for (let c = 0; c < V; c++) out[o + c] = out[o + c]! + values[vo + c]!;
