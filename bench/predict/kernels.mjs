@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Micro-benchmark of the batch kernels behind `predict` (where the time of a 100k-row batch goes).
 //   npm run build && node bench/predict/kernels.mjs [--dir DIR] [--rows N] [--reps 5] [--model NAME] [--sklearn]
+// MV_DIST=/path/to/other/dist/ times another build (before/after comparisons in the same conditions).
 // DIR holds the output of bench/predict/sklearn_side.py (batch.f64 + *.joblib); when it is missing
 // the script runs sklearn_side.py once to make it (Debian /usr/bin/python3 with scikit-learn).
 // For each model: median ms of the whole `predict`, and of its phases (input check, transforms,
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const HERE = new URL('.', import.meta.url).pathname;
-const DIST = new URL('../../dist/', import.meta.url).pathname;
+const DIST = process.env.MV_DIST ?? new URL('../../dist/', import.meta.url).pathname;
 const arg = (name, def) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : def;
