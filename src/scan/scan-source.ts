@@ -1,4 +1,4 @@
-import { bytesSource, isMvError, MvError, sha256Hex, withLimits, type ByteSource, type ErrorCode, type Limits } from '../core/index.js';
+import { bytesSource, isMvError, MvError, sha256Hex, withLimits, type ByteSource, type Limits } from '../core/index.js';
 import { decompress, type CompressionKind } from '../formats/compress/index.js';
 import { parseNpy } from '../formats/npy/index.js';
 import { parsePickle, type PickleResult } from '../formats/pickle/index.js';
@@ -195,7 +195,7 @@ async function scanContent(s: FileScan, src: ByteSource, sn: Sniffed, depth: num
       scanPickleStream(s, src.read(0, src.size), 'pickle');
       return;
     case 'torch-legacy':
-      judgeLegacyTorch(src.read(0, src.size), { policy: s.policy, sink: s, limits: s.limits, parse: (b, o) => parsePickle(b, o) });
+      judgeLegacyTorch(src.read(0, src.size), { policy: s.policy, sink: s, limits: s.limits, parse: parsePickle });
       return;
     case 'npy':
       scanNpy(s, src.read(0, src.size));
@@ -440,5 +440,3 @@ async function scanTar(s: FileScan, src: ByteSource, depth: number): Promise<voi
   if (members.length === 0) s.error({ code: 'TAR_INVALID', message: 'empty archive: nothing to scan' });
 }
 
-export { LEGACY_TORCH_MAGIC };
-export type { ErrorCode };
