@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isMvError, MvError } from '../core/index.js';
 import { makeOutput, type Output } from './output.js';
-import { COMMANDS } from './commands/index.js';
+import type { RegisterCommand } from './commands/index.js';
+import { COMMAND_LOADERS } from './commands/table.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 export const VERSION = pkg.version;
@@ -19,22 +20,24 @@ export interface CliContext {
   readonly version: string;
 }
 
-export function buildProgram(ctx: CliContext): Command {
+export function buildProgram(ctx: CliContext, commands: readonly RegisterCommand[]): Command {
   const program = new Command('modelvault')
     .description('Load, check, version and serve model files safely — without ever executing them.')
     .version(ctx.version, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.output.out(s.trimEnd()), writeErr: (s) => ctx.output.err(s.trimEnd()) });
-  for (const register of COMMANDS) register(program, ctx);
+  for (const register of commands) register(program, ctx);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
 
 /** Runs the CLI and resolves to the process exit code. User errors print one line, never a stack. */
 export async function main(argv: readonly string[], output: Output = makeOutput()): Promise<number> {
-  const program = buildProgram({ output, version: VERSION });
   try {
+    const one = Object.hasOwn(COMMAND_LOADERS, argv[2] ?? '') ? COMMAND_LOADERS[argv[2]!] : undefined;
+    const commands = one ? [await one()] : (await import('./commands/index.js')).COMMANDS;
+    const program = buildProgram({ output, version: VERSION }, commands);
     await program.parseAsync([...argv]);
     return 0;
   } catch (e) {

@@ -107,7 +107,8 @@ describe('modelvault registry CLI', () => {
 
   it('registering the commands does not load better-sqlite3 (scan start-up stays light)', () => {
     const probe = `const m = await import(${JSON.stringify(join(ROOT, 'dist/cli/main.js'))});
-      m.buildProgram({ output: { out() {}, err() {}, color: false, isTTY: false }, version: 'x' });
+      const c = await import(${JSON.stringify(join(ROOT, 'dist/cli/commands/index.js'))});
+      m.buildProgram({ output: { out() {}, err() {}, color: false, isTTY: false }, version: 'x' }, c.COMMANDS);
       const { createRequire } = await import('node:module');
       const cache = createRequire(import.meta.url).cache;
       console.log(Object.keys(cache).filter((k) => k.includes('better-sqlite3') || k.includes('better_sqlite3')).length);`;
