@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { MvError } from '../core/index.js';
+import { isMvError, MvError } from '../core/index.js';
+
+/** How long a failed model load is remembered before the next request tries again. */
+const FAILED_LOAD_TTL_MS = 30_000;
 import type { Registry, VersionRecord } from '../registry/index.js';
 import type { InputSchema, Label, Method, OutputSchema } from '../runtime/index.js';
 import type { PoolOptions, PoolResult, WireFrame, WorkerPool } from '../sandbox/index.js';
@@ -90,7 +93,12 @@ export class ModelService {
     if (!p) {
       p = this.load(version, key);
       this.loaded.set(key, p);
-      p.catch(() => this.loaded.delete(key));
+      p.catch((e) => {
+        // A broken artifact fails the same way every time: remember the failure for a while instead of
+        // re-reading and re-sending it on every request. Worker trouble (SANDBOX_*) is retried at once.
+        if (isMvError(e) && !e.code.startsWith('SANDBOX_')) setTimeout(() => this.loaded.delete(key), FAILED_LOAD_TTL_MS).unref();
+        else this.loaded.delete(key);
+      });
     }
     return p;
   }
