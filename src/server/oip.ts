@@ -2,6 +2,7 @@ import { MvError } from '../core/index.js';
 import type { Label, Method } from '../runtime/index.js';
 import type { PoolResult, WireFrame } from '../sandbox/index.js';
 import type { ServedVersion } from './models.js';
+import { decodeBytesElements } from './tensor-bytes.js';
 import { isOnnxResult, onnxFrame, onnxInputsOf, onnxOutput, onnxOutputsOf, onnxRequestedOutputs } from './onnx.js';
 
 /**
@@ -166,26 +167,6 @@ function binaryNumbers(inp: RequestInput, blob: Uint8Array, count: number, dst: 
   }
 }
 
-function binaryStrings(inp: RequestInput, blob: Uint8Array, count: number): string[] {
-  const out: string[] = [];
-  const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  const dec = new TextDecoder('utf-8', { fatal: true });
-  let p = 0;
-  for (let i = 0; i < count; i++) {
-    if (p + 4 > blob.length) throw bad(`input ${inp.name}: BYTES element ${i} is truncated`);
-    const n = dv.getUint32(p, true);
-    p += 4;
-    if (p + n > blob.length) throw bad(`input ${inp.name}: BYTES element ${i} runs past the tensor`);
-    try {
-      out.push(dec.decode(blob.subarray(p, p + n)));
-    } catch {
-      throw bad(`input ${inp.name}: BYTES element ${i} is not UTF-8 text`);
-    }
-    p += n;
-  }
-  if (p !== blob.length) throw bad(`input ${inp.name}: ${blob.length - p} bytes after the last BYTES element`);
-  return out;
-}
 
 /** Splits a binary-extension body into its JSON header and the blobs that follow, in input order. */
 export function splitBinaryBody(body: Buffer, headerLength: number): { header: unknown; blobs: Buffer } {
@@ -271,7 +252,7 @@ export function toFrame(s: ServedVersion, req: InferRequest, blobs?: Buffer): Wi
       const blob = blobsByName.get(f.name);
       if (f.type === 'string') {
         if (i.datatype !== 'BYTES') throw bad(`input ${i.name}: a text feature needs datatype BYTES`);
-        const vals = blob ? binaryStrings(i, blob, rows) : flatten(i, rows);
+        const vals = blob ? decodeBytesElements(i, blob, rows) : flatten(i, rows);
         text[j] = vals.map((v, r) => {
           if (typeof v === 'string') return v;
           if (v === null && f.missing) return null;

@@ -3,6 +3,7 @@ import type { Method } from '../runtime/index.js';
 import { WorkerPool, type PoolOptions, type PoolResult, type WireFrame, type WireTensor, type WireTensors, type WireTensorType } from '../sandbox/index.js';
 import type { ServedVersion } from './models.js';
 import type { InferRequest, OutputTensor, RequestInput, TensorMeta } from './oip.js';
+import { decodeBytesElements } from './tensor-bytes.js';
 
 /**
  * ONNX models over the Open Inference Protocol (../shared/spec/serving.md §1): OIP tensors ↔ the
@@ -256,7 +257,7 @@ function fromJson(inp: RequestInput, dt: DataType, values: readonly unknown[]): 
 
 /** Binary-extension bytes → the tensor's typed array (copied: blobs are not aligned) or strings. */
 function fromBinary(inp: RequestInput, dt: DataType, blob: Uint8Array, count: number): WireTensor['data'] {
-  if (dt.ort === 'string') return bytesElements(inp, blob, count);
+  if (dt.ort === 'string') return decodeBytesElements(inp, blob, count);
   if (blob.length !== count * dt.size) throw bad(`input ${inp.name}: binary_data_size ${blob.length} does not match shape × ${dt.size} bytes (${count * dt.size})`);
   if (!LITTLE_ENDIAN) throw new MvError('INTERNAL', 'binary tensors need a little-endian host');
   const out = newArray(dt.ort, count);
@@ -268,26 +269,6 @@ function fromBinary(inp: RequestInput, dt: DataType, blob: Uint8Array, count: nu
   return out;
 }
 
-function bytesElements(inp: RequestInput, blob: Uint8Array, count: number): string[] {
-  const out: string[] = [];
-  const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  const dec = new TextDecoder('utf-8', { fatal: true });
-  let p = 0;
-  for (let i = 0; i < count; i++) {
-    if (p + 4 > blob.length) throw bad(`input ${inp.name}: BYTES element ${i} is truncated`);
-    const n = dv.getUint32(p, true);
-    p += 4;
-    if (p + n > blob.length) throw bad(`input ${inp.name}: BYTES element ${i} runs past the tensor`);
-    try {
-      out.push(dec.decode(blob.subarray(p, p + n)));
-    } catch {
-      throw bad(`input ${inp.name}: BYTES element ${i} is not UTF-8 text (ONNX string tensors hold text)`);
-    }
-    p += n;
-  }
-  if (p !== blob.length) throw bad(`input ${inp.name}: ${blob.length - p} bytes after the last BYTES element`);
-  return out;
-}
 
 /** The outputs a request asks for, with their binary flags (`outputs` absent ⇒ all tensor outputs). */
 function pickOutputs(g: OnnxGraph, key: string, req: InferRequest): (OnnxIo & { binary: boolean })[] {
