@@ -347,6 +347,11 @@ export class WorkerPool {
   }
 
   /** Models currently loaded. */
+  /** Batches sent to workers and not yet answered. */
+  batchesInFlight(): number {
+    return this.workers.reduce((n, w) => n + w.batches.size, 0);
+  }
+
   loadedCount(): number {
     return this.models.size;
   }
