@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMvError } from '../../src/core/index.js';
 import { Registry } from '../../src/registry/index.js';
 import { buildServer, type ModelvaultServer } from '../../src/server/index.js';
+import { readBinary } from './helpers.js';
 
 // ONNX models pushed through the real registry (scan → store as `onnx`), served by a real server on
 // 127.0.0.1 with onnxruntime-node in the sandboxed onnx pool (dist/sandbox/onnx-worker.js, built by
@@ -49,21 +50,6 @@ function binaryBody(header: unknown, blobs: Uint8Array[]): { body: Buffer; heade
   return { body: Buffer.concat([head, ...blobs]), headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(head.length) } };
 }
 
-async function binaryResponse(res: Response): Promise<{ header: { outputs: { name: string; datatype: string; shape: number[]; parameters?: { binary_data_size?: number } }[] }; blobs: Map<string, Buffer> }> {
-  const buf = Buffer.from(await res.arrayBuffer());
-  const hl = Number(res.headers.get('inference-header-content-length'));
-  const header = JSON.parse(buf.subarray(0, hl).toString('utf8'));
-  const blobs = new Map<string, Buffer>();
-  let o = hl;
-  for (const out of header.outputs) {
-    const n = out.parameters?.binary_data_size;
-    if (n === undefined) continue;
-    blobs.set(out.name, buf.subarray(o, o + n));
-    o += n;
-  }
-  expect(o).toBe(buf.length);
-  return { header, blobs };
-}
 
 const f32 = (b: Buffer) => Array.from(new Float32Array(new Uint8Array(b).buffer));
 const i64 = (b: Buffer) => Array.from(new BigInt64Array(new Uint8Array(b).buffer), Number);
@@ -125,7 +111,7 @@ describe('ONNX over the Open Inference Protocol', () => {
     }, [new Uint8Array(X.buffer)]);
     const res = await fetch(`${base}/v2/models/iris/versions/1/infer`, { method: 'POST', headers, body });
     expect(res.status).toBe(200);
-    const { header, blobs } = await binaryResponse(res);
+    const { header, blobs } = await readBinary(res);
     expect(header.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([['probabilities', 'FP32', [4, 3]], ['label', 'INT64', [4]]]);
     closeTo(f32(blobs.get('probabilities')!), e.outputs.probabilities.flat());
     expect(i64(blobs.get('label')!)).toEqual(e.outputs.label);
@@ -135,7 +121,7 @@ describe('ONNX over the Open Inference Protocol', () => {
       parameters: { binary_data_output: true }, inputs: [{ name: 'X', datatype: 'FP32', shape: [1, 4], data: e.inputs.X[0] }],
       outputs: [{ name: 'label', parameters: { binary_data: false } }, { name: 'probabilities' }],
     });
-    const r2 = await binaryResponse(res2);
+    const r2 = await readBinary(res2);
     expect(r2.header.outputs[0]).toMatchObject({ name: 'label', data: [e.outputs.label[0]] });
     closeTo(f32(r2.blobs.get('probabilities')!), e.outputs.probabilities[0]);
   });
@@ -187,7 +173,7 @@ describe('ONNX over the Open Inference Protocol', () => {
     }, [h, strings, flag]);
     const res = await fetch(`${base}/v2/models/types/infer`, { method: 'POST', headers: req.headers, body: req.body });
     expect(res.status).toBe(200);
-    const { header, blobs } = await binaryResponse(res);
+    const { header, blobs } = await readBinary(res);
     expect(blobs.get('h_out')).toEqual(h);
     expect(blobs.get('s_out')).toEqual(strings);
     const json = Object.fromEntries(header.outputs.map((o) => [o.name, (o as { data?: unknown }).data]));
