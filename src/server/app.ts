@@ -10,7 +10,7 @@ import { Authenticator } from './auth.js';
 import { errorHandler } from './errors.js';
 import { fastPath } from './fast-path.js';
 import { ServerMetrics } from './metrics.js';
-import { SECURITY_HEADERS } from './security-headers.js';
+import { securityHeadersFor } from './security-headers.js';
 import { ModelService } from './models.js';
 import { oipPlugin } from './plugins/oip.js';
 import { registryApiPlugin } from './plugins/registry-api.js';
@@ -68,10 +68,14 @@ export async function buildServer(o: ServerOptions): Promise<ModelvaultServer> {
   const auth = new Authenticator(o.registry);
   const publicSet = new Set(o.publicModels ?? []);
   const publicCache = new Map<string, { v: boolean; at: number }>();
-  const isPublic = async (model: string): Promise<boolean> => {
+  const isPublicNow = (model: string): boolean | undefined => {
     if (publicSet.has(model)) return true;
     const hit = publicCache.get(model);
-    if (hit && Date.now() - hit.at < 5000) return hit.v;
+    return hit && Date.now() - hit.at < 5000 ? hit.v : undefined;
+  };
+  const isPublic = async (model: string): Promise<boolean> => {
+    const now = isPublicNow(model);
+    if (now !== undefined) return now;
     let v = false;
     try {
       v = (await o.registry.showModel(o.serviceActor, model)).tags.some((t) => t.version === null && t.key === 'serve.public' && t.value === 'true');
@@ -94,7 +98,7 @@ export async function buildServer(o: ServerOptions): Promise<ModelvaultServer> {
     // Off when an inference rate limit is configured (that is a Fastify plugin).
     serverFactory: (handler) => {
       const server = createServer(o.inferRateLimit ? handler : fastPath({
-        models, auth, isPublic, metrics, bodyLimit, nextId, closing: () => closing, log: () => appRef!.log,
+        models, auth, isPublic, isPublicNow, metrics, bodyLimit, nextId, closing: () => closing, log: () => appRef!.log,
       }, handler));
       server.keepAliveTimeout = 72_000;
       server.requestTimeout = o.requestTimeoutMs ?? 30_000;
@@ -136,10 +140,9 @@ export async function buildServer(o: ServerOptions): Promise<ModelvaultServer> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  // Security headers (helmet's defaults, computed once: security-headers.ts) and the request id, in one
-  // synchronous hook: the inference hot path pays for no per-request header computation.
+  // Security headers (computed once: security-headers.ts) and the request id, in one synchronous hook.
   app.addHook('onRequest', (req, reply, done) => {
-    reply.headers(SECURITY_HEADERS);
+    reply.headers(securityHeadersFor(req.url));
     void reply.header('x-request-id', req.id);
     done();
   });
@@ -155,7 +158,7 @@ export async function buildServer(o: ServerOptions): Promise<ModelvaultServer> {
 
   await app.register(async (scope) => {
     if (o.inferRateLimit) await scope.register(rateLimit, { max: o.inferRateLimit, timeWindow: '1 minute' });
-    await oipPlugin(scope, { models, auth, metrics, serverName: 'modelvault', serverVersion: o.version, isPublic });
+    await oipPlugin(scope, { models, auth, metrics, serverName: 'modelvault', serverVersion: o.version, isPublic, isPublicNow });
   });
   await app.register(async (scope) => {
     await scope.register(rateLimit, { max: o.apiRateLimit ?? 600, timeWindow: '1 minute' });

@@ -31,6 +31,18 @@ export class Authenticator {
     return v;
   }
 
+  /**
+   * True when the request's token is cached (checked within the last ttl) with at least `need`; false
+   * means "not known yet or not allowed": the caller then takes the asynchronous path (require), which
+   * gives the exact error.
+   */
+  allowedNow(req: { readonly headers: IncomingHttpHeaders }, need: Role): boolean {
+    const h = req.headers.authorization;
+    if (h === undefined || !h.startsWith('Bearer ')) return false;
+    const hit = this.cache.get(h.slice(7));
+    return hit !== undefined && hit.until > this.clock() && hit.role !== undefined && roleAtLeast(hit.role, need);
+  }
+
   /** Requires a valid token with at least `need`; returns the actor. */
   async require(req: { readonly headers: IncomingHttpHeaders }, need: Role): Promise<string> {
     const who = await this.identify(req);

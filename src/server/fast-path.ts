@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { isMvError } from '../core/index.js';
 import { errorBody } from './errors.js';
-import { runInference, servedFor, type InferDeps } from './infer.js';
+import { runInference, servedFor, servedNow, type InferDeps } from './infer.js';
 import type { ServerMetrics } from './metrics.js';
 import { FORM_TYPES } from './plugins/oip.js';
-import { SECURITY_HEADERS } from './security-headers.js';
+import { API_SECURITY_HEADERS } from './security-headers.js';
 
 /**
  * The inference hot path in front of Fastify: plain `POST /v2/models/{m}[/versions/{v}]/infer`
@@ -27,7 +27,7 @@ export interface FastPathOptions extends InferDeps {
 const NAME = /^[A-Za-z0-9._@~-]{1,256}$/;
 const ROUTE = '/v2/models/:name/infer';
 const ROUTE_V = '/v2/models/:name/versions/:version/infer';
-const STATIC_HEADERS: readonly string[] = Object.entries(SECURITY_HEADERS).flat();
+const STATIC_HEADERS: readonly string[] = Object.entries(API_SECURITY_HEADERS).flat();
 
 /** `/v2/models/NAME/infer` or `/v2/models/NAME/versions/V/infer` → its parts, else undefined. */
 export function matchInfer(url: string): { name: string; version?: string } | undefined {
@@ -67,7 +67,7 @@ async function answer(o: FastPathOptions, req: IncomingMessage, res: ServerRespo
   let payload: string | Buffer;
   let headerLength: number | undefined;
   try {
-    const s = await servedFor(o, req, m.name, m.version);
+    const s = servedNow(o, req, m.name, m.version) ?? (await servedFor(o, req, m.name, m.version));
     model = s.model;
     version = String(s.version);
     const a = await runInference(o, s, req.headers, body);

@@ -15,6 +15,8 @@ export interface InferDeps {
   readonly auth: Authenticator;
   /** Models anyone may call without a token (`serve.public` tag on the model, or --public-model). */
   readonly isPublic: (model: string) => Promise<boolean>;
+  /** isPublic from its cache: undefined when the answer is not cached (then isPublic is asked). */
+  readonly isPublicNow: (model: string) => boolean | undefined;
 }
 
 export interface InferAnswer {
@@ -36,6 +38,17 @@ export async function servedFor(d: InferDeps, req: { readonly headers: IncomingH
   await checkAccess(d, req, name);
   const v = await d.models.resolve({ model: name, ...(version !== undefined ? { version } : {}) });
   return d.models.ensure(v);
+}
+
+/**
+ * servedFor without a promise, for the hot path: only when the access decision (public model or a
+ * cached reader token), the alias resolution and the loaded version are all cached. Otherwise
+ * undefined, and the caller awaits servedFor, which asks the registry and gives the exact error.
+ */
+export function servedNow(d: InferDeps, req: { readonly headers: IncomingHttpHeaders }, name: string, version: string | undefined): ServedVersion | undefined {
+  const open = d.isPublicNow(name);
+  if (open === undefined || (!open && !d.auth.allowedNow(req, 'reader'))) return undefined;
+  return d.models.servedNow(version !== undefined ? { model: name, version } : { model: name });
 }
 
 /** Parses an inference body once: JSON, or JSON header + blobs (binary extension). */

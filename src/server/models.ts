@@ -42,6 +42,8 @@ export interface ModelServiceOptions {
  */
 export class ModelService {
   private readonly loaded = new Map<string, Promise<ServedVersion>>();
+  /** Versions whose load has finished, for the synchronous hot path (servedNow). */
+  private readonly ready = new Map<string, ServedVersion>();
   private readonly aliasCache = new Map<string, { version: VersionRecord; at: number }>();
   private readonly defaultAlias: string;
   private readonly ttl: number;
@@ -81,6 +83,18 @@ export class ModelService {
     return version;
   }
 
+  /**
+   * The served version for an alias reference, without waiting: only when the alias resolution is
+   * cached and still fresh and that version has finished loading; otherwise undefined (use resolve +
+   * ensure). Numbered versions always go to the registry (a deleted version must stop being served).
+   */
+  servedNow(ref: ServeRef): ServedVersion | undefined {
+    if (ref.version !== undefined && /^[1-9][0-9]{0,8}$/.test(ref.version)) return undefined;
+    const hit = this.aliasCache.get(`${ref.model}@${ref.version ?? this.defaultAlias}`);
+    if (!hit || this.clock() - hit.at >= this.ttl) return undefined;
+    return this.ready.get(`${hit.version.model}@${hit.version.version}`);
+  }
+
   /** Forgets cached alias resolutions for a model (after an alias move through the API). */
   invalidate(model: string): void {
     for (const k of this.aliasCache.keys()) if (k.startsWith(`${model}@`)) this.aliasCache.delete(k);
@@ -93,7 +107,7 @@ export class ModelService {
     if (!p) {
       p = this.load(version, key);
       this.loaded.set(key, p);
-      p.catch((e) => {
+      p.then((served) => this.ready.set(key, served), (e) => {
         // A broken artifact fails the same way every time: remember the failure for a while instead of
         // re-reading and re-sending it on every request. Worker trouble (SANDBOX_*) is retried at once.
         if (isMvError(e) && !e.code.startsWith('SANDBOX_')) setTimeout(() => this.loaded.delete(key), FAILED_LOAD_TTL_MS).unref();

@@ -46,6 +46,13 @@ export function inputsOf(s: ServedVersion): TensorMeta[] {
   return f.map((x) => ({ name: x.name, datatype: x.type === 'string' ? 'BYTES' : 'FP64', shape: [-1] }));
 }
 
+const INPUTS = new WeakMap<ServedVersion, readonly TensorMeta[]>();
+const inputsCached = (s: ServedVersion): readonly TensorMeta[] => {
+  let i = INPUTS.get(s);
+  if (!i) INPUTS.set(s, (i = inputsOf(s)));
+  return i;
+};
+
 const OUTPUT_OF: Readonly<Record<Method, string>> = {
   predict: 'label', predict_proba: 'probabilities', decision_function: 'decision_function', transform: 'transform',
 };
@@ -209,7 +216,7 @@ export function toFrame(s: ServedVersion, req: InferRequest, blobs?: Buffer): Wi
   };
   const F = s.input.n_features;
   const feats = s.input.features;
-  const expected = inputsOf(s);
+  const expected = inputsCached(s);
   let frame: WireFrame;
   if (expected.length === 1) {
     const [inp] = req.inputs;
@@ -270,18 +277,40 @@ export function toFrame(s: ServedVersion, req: InferRequest, blobs?: Buffer): Wi
   return frame;
 }
 
+type RequestedOutput = TensorMeta & { readonly method: Method; readonly binary: boolean };
+
+/** A served version's outputs, each in its JSON and its binary form, computed once (ServedVersion is immutable). */
+interface OutputTable {
+  readonly json: readonly RequestedOutput[];
+  readonly binary: readonly RequestedOutput[];
+  readonly byName: ReadonlyMap<string, number>;
+}
+const OUTPUT_TABLES = new WeakMap<ServedVersion, OutputTable>();
+function outputTable(s: ServedVersion): OutputTable {
+  let t = OUTPUT_TABLES.get(s);
+  if (!t) {
+    const all = outputsOf(s);
+    t = {
+      json: all.map((o) => Object.freeze({ ...o, binary: false })), binary: all.map((o) => Object.freeze({ ...o, binary: true })),
+      byName: new Map(all.map((o, i) => [o.name, i])),
+    };
+    OUTPUT_TABLES.set(s, t);
+  }
+  return t;
+}
+
 /** Which methods a request asks for (`outputs` absent ⇒ all). */
-export function requestedOutputs(s: ServedVersion, req: InferRequest): ((TensorMeta & { method: Method }) & { binary: boolean })[] {
+export function requestedOutputs(s: ServedVersion, req: InferRequest): readonly RequestedOutput[] {
   if (s.onnx) return onnxRequestedOutputs(s, req);
-  const all = outputsOf(s);
+  const t = outputTable(s);
   const defaultBinary = req.parameters?.binary_data_output === true;
-  if (req.outputs === undefined) return all.map((o) => ({ ...o, binary: defaultBinary }));
+  if (req.outputs === undefined) return defaultBinary ? t.binary : t.json;
   if (!Array.isArray(req.outputs)) throw bad('"outputs" must be an array');
   return req.outputs.map((r) => {
-    const o = all.find((x) => x.name === r?.name);
-    if (!o) throw bad(`unknown output ${JSON.stringify(r?.name)}; ${s.key} has ${all.map((x) => x.name).join(', ')}`);
+    const i = typeof r?.name === 'string' ? t.byName.get(r.name) : undefined;
+    if (i === undefined) throw bad(`unknown output ${JSON.stringify(r?.name)}; ${s.key} has ${t.json.map((x) => x.name).join(', ')}`);
     const b = r.parameters?.binary_data;
-    return { ...o, binary: typeof b === 'boolean' ? b : defaultBinary };
+    return (typeof b === 'boolean' ? b : defaultBinary) ? t.binary[i]! : t.json[i]!;
   });
 }
 

@@ -250,14 +250,23 @@ describe('headers, metrics, logs', () => {
   it('security headers and request ids on every response (success and error)', async () => {
     for (const res of [await get('/v2/health/live'), await infer(inferBody()), await get('/v2/models/nope', fx.tokens.reader), await get('/api/v1/models')]) {
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-      expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
-      expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');
       expect(res.headers.get('referrer-policy')).toBe('no-referrer');
       expect(res.headers.get('strict-transport-security')).toMatch(/max-age=/);
       expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-z]+$/);
       expect(res.headers.get('x-powered-by')).toBeNull();
       await res.arrayBuffer();
     }
+    // the interactive docs are an HTML page: helmet's document policies, with inline scripts allowed
+    const docs = await fetch(`${fx.base}/docs/`);
+    expect(docs.headers.get('content-type')).toMatch(/text\/html/);
+    expect(docs.headers.get('content-security-policy')).toContain("script-src 'self' 'unsafe-inline'");
+    expect(docs.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(docs.headers.get('x-content-type-options')).toBe('nosniff');
+    await docs.arrayBuffer();
     const mine = await fetch(`${fx.base}/v2/health/live`, { headers: { 'x-request-id': 'client-id-1' } });
     expect(mine.headers.get('x-request-id')).toBe('client-id-1');
   });

@@ -1,19 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MvError } from '../../core/index.js';
-import type { Authenticator } from '../auth.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { ModelService, ServedVersion } from '../models.js';
-import { checkAccess, runInference, servedFor } from '../infer.js';
+import type { ServedVersion } from '../models.js';
+import { checkAccess, runInference, servedFor, type InferDeps } from '../infer.js';
 import { inputsOf, jsonData, outputsOf, toOutput } from '../oip.js';
 
-export interface OipOptions {
-  readonly models: ModelService;
-  readonly auth: Authenticator;
+export interface OipOptions extends InferDeps {
   readonly metrics: ServerMetrics;
   readonly serverName: string;
   readonly serverVersion: string;
-  /** Models anyone may call without a token (`serve.public` tag on the model, or this set). */
-  readonly isPublic: (model: string) => Promise<boolean>;
 }
 
 declare module 'fastify' {
