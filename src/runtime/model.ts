@@ -1,10 +1,10 @@
 import { MvError, assertNever } from '../core/index.js';
 import { decodeArtifact, type Artifact } from './artifact.js';
-import type { EstimatorOp, Label, Method, ModelIR, Op } from './ir.js';
+import type { EstimatorOp, Label, Method, ModelIR, Op, ScaleOp } from './ir.js';
 import type { EstimatorKernel, HeadInfo, TransformKernel } from './kernels/common.js';
-import { checkFinite, type Frame } from './kernels/frame.js';
+import { checkFinite, type Frame, type KernelOut } from './kernels/frame.js';
 import { compileKnn } from './kernels/knn.js';
-import { compileLinear } from './kernels/linear.js';
+import { compileLinear, compileScaleLinear, type FusedKernel } from './kernels/linear.js';
 import { compileGaussianNb } from './kernels/nb.js';
 import { compileSvm } from './kernels/svm.js';
 import { compileTransform } from './kernels/transforms.js';
@@ -22,7 +22,13 @@ export interface Model {
   /** `predict` for estimators, `transform` for transformers. */
   readonly defaultMethod: Method;
   /** @internal compiled graph */
-  readonly compiled: { readonly transforms: readonly TransformKernel[]; readonly estimator: EstimatorKernel | null; readonly estimatorLabel: string };
+  readonly compiled: {
+    readonly transforms: readonly TransformKernel[];
+    readonly estimator: EstimatorKernel | null;
+    readonly estimatorLabel: string;
+    /** scale… → linear graphs on numeric inputs: one pass over a Float64Array (falls back to the general path on a non-finite value). */
+    readonly fused: FusedKernel | null;
+  };
 }
 
 /** A prediction: row-major values with their shape; classifier `predict` gives the original class labels. */
@@ -53,6 +59,21 @@ function compileEstimator(op: EstimatorOp, t: ReadonlyMap<string, IrTensor>, hea
   }
 }
 
+/** The fused kernel when the graph is scale… → linear on plain numeric features, else null. */
+function compileFused(ir: ModelIR, transforms: readonly Op[], estimator: Op | null, tensors: ReadonlyMap<string, IrTensor>, head: HeadInfo): FusedKernel | null {
+  if (estimator?.kind !== 'linear' || ir.input.n_features === 0) return null;
+  if (!ir.input.features.every((f) => f.type === 'number')) return null;
+  if (!transforms.every((op) => op.kind === 'scale')) return null;
+  return compileScaleLinear(transforms as readonly ScaleOp[], estimator, tensors, head);
+}
+
+/** Classifier `predict`: class indices → the original labels. */
+function labelsOf(classes: readonly Label[], idx: Float64Array): Label[] {
+  const labels = new Array<Label>(idx.length);
+  for (let i = 0; i < idx.length; i++) labels[i] = classes[idx[i]! | 0]!;
+  return labels;
+}
+
 /** Compiles a decoded artifact (already validated by decodeArtifact). */
 export function compileModel(a: Artifact): Model {
   const { ir, tensors } = a;
@@ -67,7 +88,12 @@ export function compileModel(a: Artifact): Model {
     tensors,
     methods,
     defaultMethod: estimator ? 'predict' : 'transform',
-    compiled: { transforms: compiledTransforms, estimator: compiledEstimator, estimatorLabel: `the ${estimator?.kind ?? 'model'} estimator` },
+    compiled: {
+      transforms: compiledTransforms,
+      estimator: compiledEstimator,
+      estimatorLabel: `the ${estimator?.kind ?? 'model'} estimator`,
+      fused: compileFused(ir, transforms, estimator, tensors, head),
+    },
   });
 }
 
@@ -86,6 +112,19 @@ export function predict(model: Model, X: PredictInput, opts: PredictOptions = {}
   if (!model.methods.includes(method)) {
     throw new MvError('USAGE_INVALID', `method ${method} is not available for this model (available: ${model.methods.join(', ')})`);
   }
+  const F = model.ir.input.n_features;
+  const fused = model.compiled.fused;
+  if (fused !== null && X instanceof Float64Array && X.length % F === 0) {
+    const n = X.length / F;
+    const o = model.ir.output;
+    if (o.kind === 'classifier' && method === 'predict') {
+      const labels = fused.labels(X, n, o.classes);
+      if (labels !== null) return { method, shape: [n], data: labels };
+    } else {
+      const out = fused.run(X, n, method);
+      if (out !== null) return withLabels(model, method, out);
+    }
+  }
   let f: Frame = toFrame(model.ir.input, X);
   for (const t of model.compiled.transforms) f = t.run(f);
   const est = model.compiled.estimator;
@@ -94,13 +133,12 @@ export function predict(model: Model, X: PredictInput, opts: PredictOptions = {}
     return { method, shape: [f.rows, f.cols], data: f.data };
   }
   checkFinite(f, est.finite, model.compiled.estimatorLabel);
-  const out = est.run(f, method);
-  if (model.ir.output.kind === 'classifier' && method === 'predict') {
-    const classes = model.ir.output.classes;
-    const labels = new Array<Label>(out.data.length);
-    for (let i = 0; i < labels.length; i++) labels[i] = classes[out.data[i]!]!;
-    return { method, shape: out.shape, data: labels };
-  }
+  return withLabels(model, method, est.run(f, method));
+}
+
+function withLabels(model: Model, method: Method, out: KernelOut): Prediction {
+  const o = model.ir.output;
+  if (o.kind === 'classifier' && method === 'predict') return { method, shape: out.shape, data: labelsOf(o.classes, out.data) };
   return { method, shape: out.shape, data: out.data };
 }
 

@@ -1,4 +1,4 @@
-import type { LinearOp, Method } from '../ir.js';
+import type { Label, LinearOp, Method, ScaleOp } from '../ir.js';
 import { activateElementwise, activateProba } from './activation.js';
 import { f64, indicesOut, unsupported, type EstimatorKernel, type HeadInfo, type Tensors } from './common.js';
 import { argmaxRow, type Frame, type KernelOut } from './frame.js';
@@ -23,36 +23,254 @@ export function linearRaw(x: Float64Array, n: number, F: number, coef: Float64Ar
   return raw;
 }
 
+/** The methods of a linear estimator from its raw scores (n × K). */
+function linearHead(op: LinearOp, head: HeadInfo, K: number): (raw: Float64Array, n: number, method: Method) => KernelOut {
+  return (raw, n, method) => {
+    const shape = K === 1 ? [n] : [n, K];
+    if (!head.classifier) {
+      if (method !== 'predict') return unsupported(method, 'a linear regressor');
+      return { shape, data: op.proba ? activateElementwise(op.proba, raw, K) : raw };
+    }
+    switch (method) {
+      case 'decision_function':
+        return { shape, data: raw };
+      case 'predict': {
+        const idx = new Float64Array(n);
+        if (K === 1) for (let i = 0; i < n; i++) idx[i] = raw[i]! > 0 ? 1 : 0;
+        else for (let i = 0; i < n; i++) idx[i] = argmaxRow(raw, i, K);
+        return indicesOut(idx);
+      }
+      case 'predict_proba':
+        if (!op.proba) return unsupported(method, 'this linear classifier');
+        return { shape: [n, head.nClasses], data: activateProba(op.proba, raw, n, K, K === 1) };
+      default:
+        return unsupported(method, 'a linear classifier');
+    }
+  };
+}
+
 export function compileLinear(op: LinearOp, t: Tensors, head: HeadInfo): EstimatorKernel {
   const coef = f64(t, op.coef);
   const intercept = f64(t, op.intercept);
   const K = op.coef.shape[0]!;
   const F = op.coef.shape[1]!;
+  const finish = linearHead(op, head, K);
   return {
     finite: op.skip_missing ? 'allow-nan' : 'finite',
     nFeatures: F,
     run(f: Frame, method: Method): KernelOut {
-      const n = f.rows;
-      const raw = linearRaw(f.data, n, F, coef, intercept, K, op.skip_missing === true);
-      const shape = K === 1 ? [n] : [n, K];
-      if (!head.classifier) {
-        if (method !== 'predict') return unsupported(method, 'a linear regressor');
-        return { shape, data: op.proba ? activateElementwise(op.proba, raw, K) : raw };
+      return finish(linearRaw(f.data, f.rows, F, coef, intercept, K, op.skip_missing === true), f.rows, method);
+    },
+  };
+}
+
+// ── scale… → linear, fused ──────────────────────────────────────────────────────────────────────
+
+/**
+ * A graph of `scale` transforms followed by a `linear` estimator, computed in one pass over a
+ * row-major Float64Array with no intermediate frame: `run` returns the method's output, or null as
+ * soon as it meets a value that is not finite (in the input or after any scale step) so that the
+ * caller answers through the general path, which gives the exact INPUT_INVALID error (or the
+ * result, where the model takes NaN). Every element goes through the same f64 operations in the
+ * same order as compileScale + linearRaw (JS never contracts a·b + c into an FMA), so finite
+ * results are bit-identical to the general path (test/runtime/fused.test.ts).
+ */
+export interface FusedKernel {
+  run(x: Float64Array, n: number, method: Method): KernelOut | null;
+  /** Classifier `predict` straight to the class labels (blocks of rows through a small scratch buffer). */
+  labels(x: Float64Array, n: number, classes: readonly Label[]): Label[] | null;
+}
+
+/** Rows per block of `labels`: the block's raw scores stay in cache between the kernel and the argmax. */
+const LABEL_BLOCK = 1024;
+
+interface ScaleStep {
+  readonly sub: Float64Array | null;
+  readonly mul: Float64Array | null;
+  readonly div: Float64Array | null;
+  readonly add: Float64Array | null;
+  readonly clip: boolean;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+function scaleStep(op: ScaleOp, t: Tensors): ScaleStep {
+  return {
+    sub: op.sub ? f64(t, op.sub) : null,
+    mul: op.mul ? f64(t, op.mul) : null,
+    div: op.div ? f64(t, op.div) : null,
+    add: op.add ? f64(t, op.add) : null,
+    clip: Boolean(op.clip),
+    lo: op.clip ? op.clip[0] : -Infinity,
+    hi: op.clip ? op.clip[1] : Infinity,
+  };
+}
+
+/** One scale step over one row in place (compileScale's per-element order); false on a non-finite result. */
+function scaleRow(s: ScaleStep, row: Float64Array, F: number): boolean {
+  const { sub, mul, div, add, clip, lo, hi } = s;
+  for (let j = 0; j < F; j++) {
+    let v = row[j]!;
+    if (sub !== null) v -= sub[j]!;
+    if (mul !== null) v *= mul[j]!;
+    if (div !== null) v /= div[j]!;
+    if (add !== null) v += add[j]!;
+    if (clip) v = v < lo ? lo : v > hi ? hi : v;
+    if (v - v !== 0) return false;
+    row[j] = v;
+  }
+  return true;
+}
+
+/**
+ * StandardScaler (sub, div) → 3 targets, the common multiclass case: four rows at a time (twelve
+ * independent sums hide the add latency; each sum still adds its terms in order j = 0, 1, …).
+ * A non-finite input gives a non-finite scaled value, so checking the scaled values is enough; the
+ * sum of (v − v) over the four rows is 0 only when all four are finite. Returns the number of rows
+ * done (a multiple of 4; the caller does the rest through rawGeneric, so that no loop here is
+ * left without type feedback), or −1 on a non-finite value.
+ */
+function rawSubDiv3(x: Float64Array, n: number, F: number, sub: Float64Array, div: Float64Array, coef: Float64Array, b: Float64Array, raw: Float64Array): number {
+  const b0 = b[0]!;
+  const b1 = b[1]!;
+  const b2 = b[2]!;
+  const F2 = 2 * F;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const o0 = i * F;
+    const o1 = o0 + F;
+    const o2 = o1 + F;
+    const o3 = o2 + F;
+    let a0 = 0, a1 = 0, a2 = 0, c0 = 0, c1 = 0, c2 = 0, d0 = 0, d1 = 0, d2 = 0, e0 = 0, e1 = 0, e2 = 0;
+    for (let j = 0; j < F; j++) {
+      const sj = sub[j]!;
+      const dj = div[j]!;
+      const va = (x[o0 + j]! - sj) / dj;
+      const vc = (x[o1 + j]! - sj) / dj;
+      const vd = (x[o2 + j]! - sj) / dj;
+      const ve = (x[o3 + j]! - sj) / dj;
+      if (va - va + (vc - vc) + (vd - vd) + (ve - ve) !== 0) return -1;
+      const k0 = coef[j]!;
+      const k1 = coef[F + j]!;
+      const k2 = coef[F2 + j]!;
+      a0 += va * k0;
+      a1 += va * k1;
+      a2 += va * k2;
+      c0 += vc * k0;
+      c1 += vc * k1;
+      c2 += vc * k2;
+      d0 += vd * k0;
+      d1 += vd * k1;
+      d2 += vd * k2;
+      e0 += ve * k0;
+      e1 += ve * k1;
+      e2 += ve * k2;
+    }
+    const r = 3 * i;
+    raw[r] = a0 + b0;
+    raw[r + 1] = a1 + b1;
+    raw[r + 2] = a2 + b2;
+    raw[r + 3] = c0 + b0;
+    raw[r + 4] = c1 + b1;
+    raw[r + 5] = c2 + b2;
+    raw[r + 6] = d0 + b0;
+    raw[r + 7] = d1 + b1;
+    raw[r + 8] = d2 + b2;
+    raw[r + 9] = e0 + b0;
+    raw[r + 10] = e1 + b1;
+    raw[r + 11] = e2 + b2;
+  }
+  return i;
+}
+
+/** StandardScaler (sub, div) → 1 target (binary classifiers, single-output regressors), four rows at a time. */
+function rawSubDiv1(x: Float64Array, n: number, F: number, sub: Float64Array, div: Float64Array, coef: Float64Array, b: Float64Array, raw: Float64Array): number {
+  const b0 = b[0]!;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const o0 = i * F;
+    const o1 = o0 + F;
+    const o2 = o1 + F;
+    const o3 = o2 + F;
+    let a = 0, c = 0, d = 0, e = 0;
+    for (let j = 0; j < F; j++) {
+      const sj = sub[j]!;
+      const dj = div[j]!;
+      const va = (x[o0 + j]! - sj) / dj;
+      const vc = (x[o1 + j]! - sj) / dj;
+      const vd = (x[o2 + j]! - sj) / dj;
+      const ve = (x[o3 + j]! - sj) / dj;
+      if (va - va + (vc - vc) + (vd - vd) + (ve - ve) !== 0) return -1;
+      const k = coef[j]!;
+      a += va * k;
+      c += vc * k;
+      d += vd * k;
+      e += ve * k;
+    }
+    raw[i] = a + b0;
+    raw[i + 1] = c + b0;
+    raw[i + 2] = d + b0;
+    raw[i + 3] = e + b0;
+  }
+  return i;
+}
+
+/** Any chain of scale steps → any number of targets, through a one-row buffer. */
+function rawGeneric(x: Float64Array, n: number, F: number, steps: readonly ScaleStep[], coef: Float64Array, b: Float64Array, K: number, raw: Float64Array): boolean {
+  const row = new Float64Array(F);
+  for (let i = 0; i < n; i++) {
+    const xo = i * F;
+    for (let j = 0; j < F; j++) {
+      const u = x[xo + j]!;
+      if (u - u !== 0) return false;
+      row[j] = u;
+    }
+    for (const s of steps) if (!scaleRow(s, row, F)) return false;
+    for (let k = 0; k < K; k++) {
+      const co = k * F;
+      let s = 0;
+      for (let j = 0; j < F; j++) s += row[j]! * coef[co + j]!;
+      raw[i * K + k] = s + b[k]!;
+    }
+  }
+  return true;
+}
+
+/** Compiles scale… → linear into one kernel; the caller checks that the graph has that form. */
+export function compileScaleLinear(scales: readonly ScaleOp[], op: LinearOp, t: Tensors, head: HeadInfo): FusedKernel {
+  const coef = f64(t, op.coef);
+  const intercept = f64(t, op.intercept);
+  const K = op.coef.shape[0]!;
+  const F = op.coef.shape[1]!;
+  const steps = scales.map((s) => scaleStep(s, t));
+  const finish = linearHead(op, head, K);
+  const one = steps.length === 1 ? steps[0]! : null;
+  const subDiv = one !== null && one.sub !== null && one.div !== null && one.mul === null && one.add === null && !one.clip;
+  /** raw scores of n rows into raw (n × K); false on a non-finite value. */
+  function fill(x: Float64Array, n: number, raw: Float64Array): boolean {
+    let done = 0;
+    if (subDiv && K === 3) done = rawSubDiv3(x, n, F, one.sub!, one.div!, coef, intercept, raw);
+    else if (subDiv && K === 1) done = rawSubDiv1(x, n, F, one.sub!, one.div!, coef, intercept, raw);
+    if (done < 0) return false;
+    return done === n || rawGeneric(x.subarray(done * F), n - done, F, steps, coef, intercept, K, raw.subarray(done * K));
+  }
+  // predict is synchronous and never re-entered, so one scratch block per kernel is safe to share
+  const scratch = new Float64Array(LABEL_BLOCK * K);
+  return {
+    run(x, n, method) {
+      const raw = new Float64Array(n * K);
+      return fill(x, n, raw) ? finish(raw, n, method) : null;
+    },
+    labels(x, n, classes) {
+      const labels = new Array<Label>(n);
+      for (let b0 = 0; b0 < n; b0 += LABEL_BLOCK) {
+        const bn = Math.min(LABEL_BLOCK, n - b0);
+        if (!fill(x.subarray(b0 * F, (b0 + bn) * F), bn, scratch)) return null;
+        // the same decisions as linearHead's predict (argmaxRow; binary: raw > 0)
+        if (K === 1) for (let i = 0; i < bn; i++) labels[b0 + i] = classes[scratch[i]! > 0 ? 1 : 0]!;
+        else for (let i = 0; i < bn; i++) labels[b0 + i] = classes[argmaxRow(scratch, i, K)]!;
       }
-      switch (method) {
-        case 'decision_function':
-          return { shape, data: raw };
-        case 'predict': {
-          const idx = new Float64Array(n);
-          for (let i = 0; i < n; i++) idx[i] = K === 1 ? (raw[i]! > 0 ? 1 : 0) : argmaxRow(raw, i, K);
-          return indicesOut(idx);
-        }
-        case 'predict_proba':
-          if (!op.proba) return unsupported(method, 'this linear classifier');
-          return { shape: [n, head.nClasses], data: activateProba(op.proba, raw, n, K, K === 1) };
-        default:
-          return unsupported(method, 'a linear classifier');
-      }
+      return labels;
     },
   };
 }
