@@ -16,7 +16,7 @@ const DIR = arg('--dir', '/tmp/mv-bench-kernels');
 const REPS = Number(arg('--reps', '15'));
 const ONLY = arg('--model', null);
 const { convertFile } = await import(join(DIST, 'convert/index.js'));
-const { loadModel, decodeArtifact, compileModel, readDescription } = await import(join(DIST, 'runtime/index.js'));
+const { loadModel, decodeArtifact, compileModel, readDescription, predict } = await import(join(DIST, 'runtime/index.js'));
 const { parseSafetensors } = await import(join(DIST, 'formats/safetensors/index.js'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function time(fn) {
@@ -29,6 +29,7 @@ function time(fn) {
   }
   return median(ts);
 }
+const X1 = new Float64Array(20).fill(0.5);
 const out = mkdtempSync(join(tmpdir(), 'mv-bench-load-'));
 console.log(`bench/predict/load — node ${process.version}, median of ${REPS} ms, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 for (const file of readdirSync(DIR).filter((f) => f.endsWith('.joblib')).sort()) {
@@ -40,7 +41,8 @@ for (const file of readdirSync(DIR).filter((f) => f.endsWith('.joblib')).sort())
   const bytes = new Uint8Array(readFileSync(p));
   const row = { model: name };
   row.read = time(() => readFileSync(p));
-  row.load = time(() => loadModel(new Uint8Array(readFileSync(p))));
+  row.load = time(() => loadModel(readFileSync(p)));
+  row.load_first_predict = time(() => predict(loadModel(readFileSync(p)), X1));
   row.parse = time(() => parseSafetensors(bytes, { strict: true }));
   const st = parseSafetensors(bytes, { strict: true });
   row.description = time(() => readDescription(st));

@@ -6,7 +6,7 @@ import schema from './schema/model-v1.json' with { type: 'json' };
 import { IR_DTYPE_BYTES, numelOf, type IrTensor, type IrTypedArray } from './tensors.js';
 import { validateGraph } from './validate.js';
 
-/** A decoded, fully validated artifact: the description and its tensors (copied, aligned typed arrays). */
+/** A decoded, fully validated artifact: the description and its tensors (typed arrays over a private copy of the file's data). */
 export interface Artifact {
   readonly ir: ModelIR;
   readonly tensors: ReadonlyMap<string, IrTensor>;
@@ -78,6 +78,15 @@ const ARRAYS: Readonly<Record<IrTensor['dtype'], (b: ArrayBuffer) => IrTypedArra
   U8: (b) => new Uint8Array(b),
 };
 
+const VIEWS: Readonly<Record<IrTensor['dtype'], (b: ArrayBuffer, at: number, n: number) => IrTypedArray>> = {
+  F64: (b, at, n) => new Float64Array(b, at, n),
+  F32: (b, at, n) => new Float32Array(b, at, n),
+  I64: (b, at, n) => new BigInt64Array(b, at, n),
+  I32: (b, at, n) => new Int32Array(b, at, n),
+  U32: (b, at, n) => new Uint32Array(b, at, n),
+  U8: (b, at, n) => new Uint8Array(b, at, n),
+};
+
 /** Copies raw little-endian bytes into a fresh (aligned) typed array. */
 function toTyped(dtype: IrTensor['dtype'], raw: Uint8Array): IrTypedArray {
   // a real copy: `raw` may be a Node Buffer, whose slice() is a view into a shared pool
@@ -124,10 +133,45 @@ export function readDescription(file: SafetensorsFile): ModelIR {
     throw new MvError('ARTIFACT_INVALID', `__metadata__ must have exactly the keys format and model, found ${keys.join(', ')}`, { path: ['__metadata__'] });
   }
   if (md.format !== ARTIFACT_FORMAT) throw new MvError('ARTIFACT_INVALID', `unsupported artifact format ${JSON.stringify(md.format)} (expected ${ARTIFACT_FORMAT})`, { path: ['__metadata__', 'format'] });
-  const { value } = readJson(md.model!, { code: 'ARTIFACT_INVALID', duplicateCode: 'ARTIFACT_INVALID', maxDepth: 200 });
-  const plain = toPlain(value);
+  const plain = parseCanonical(md.model!) ?? toPlain(readJson(md.model!, { code: 'ARTIFACT_INVALID', duplicateCode: 'ARTIFACT_INVALID', maxDepth: MAX_DEPTH }).value);
   assertModelIR(plain);
   return plain;
+}
+
+const MAX_DEPTH = 200;
+
+/** True when no array/object in v is nested more than `max` levels deep (iterative: v may be hostile). */
+function nestedAtMost(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    if (d >= max) return false;
+    for (const c of Array.isArray(x) ? x : Object.values(x)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+  }
+  return true;
+}
+
+/**
+ * The description as written by encodeArtifact (`JSON.stringify` output), parsed with the native
+ * JSON.parse; undefined for any other text, which then goes through the strict reader. Sound because
+ * the text must be exactly JSON.stringify(JSON.parse(text)): a repeated key is dropped by JSON.parse
+ * and so cannot survive the round trip, and neither can whitespace, number spellings that lose
+ * information (`1e400`, `-0`, `1.0`) or reordered integer keys. Texts with `\u` escapes (the only
+ * way to write a lone surrogate, which the strict reader refuses) and values nested deeper than the
+ * strict reader's limit are left to the strict reader too: whatever this accepts, the strict reader
+ * accepts with the same value, and everything else gets the strict reader's answer and error.
+ */
+function parseCanonical(text: string): unknown {
+  if (text.includes('\\u')) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+    if (!nestedAtMost(v, MAX_DEPTH - 1) || JSON.stringify(v) !== text) return undefined;
+  } catch {
+    return undefined;
+  }
+  return v;
 }
 
 /**
@@ -144,9 +188,15 @@ export function decodeArtifact(bytes: Uint8Array): Artifact {
   }
   checkTensors(ir, file.byName);
   const tensors = new Map<string, IrTensor>();
+  // One copy of the whole data section (never views into `bytes`: the caller may reuse or modify its
+  // buffer after loading, which must not change a validated model); aligned tensors are views into it.
+  const section = new Uint8Array(bytes.length - file.dataOffset);
+  section.set(bytes.subarray(file.dataOffset));
   for (const t of file.tensors) {
     const dtype = t.dtype as IrTensor['dtype'];
-    tensors.set(t.name, { dtype, shape: t.shape, data: toTyped(dtype, file.read(t.name)) });
+    const width = IR_DTYPE_BYTES[dtype];
+    const data = LITTLE_ENDIAN && t.begin % width === 0 ? VIEWS[dtype](section.buffer, t.begin, (t.end - t.begin) / width) : toTyped(dtype, file.read(t.name));
+    tensors.set(t.name, { dtype, shape: t.shape, data });
   }
   validateGraph(ir, tensors);
   return { ir, tensors, bytes: bytes.length };

@@ -58,28 +58,33 @@ function checkTrees(ctx: Ctx, op: TreeEnsembleOp, path: Path): void {
   const catSplit = op.cat_split ? ints(ctx, op.cat_split) : undefined;
   const nCat = op.cat_offsets ? dims(op.cat_offsets)[0]! - 1 : 0;
   const seen = new Uint8Array(N);
-  const stack: number[] = [];
+  // depth-first, left child first; a typed stack: each first visit pops one entry and pushes at most
+  // two, so at most N + 1 entries are ever waiting (a node seen twice fails when it is popped)
+  const stack = new Int32Array(N + 2);
+  const F = op.n_features;
   for (let t = 0; t < op.n_trees; t++) {
     const g = groups[t]!;
     if (!(g >= 0 && (g + 1) * op.value_width <= op.n_outputs)) fail([...path, 'groups', t], `tree ${t} group ${g} is outside the ${op.n_outputs} outputs`);
     const r = roots[t]!;
     if (!(r >= 0 && r < N)) fail([...path, 'roots', t], `tree ${t} root ${r} is not a node`);
-    stack.push(r);
-    while (stack.length) {
-      const n = stack.pop()!;
-      if (seen[n]) fail([...path, 'left'], `node ${n} is reachable twice (cycle or shared subtree)`);
+    let sp = 0;
+    stack[sp++] = r;
+    while (sp > 0) {
+      const n = stack[--sp]!;
+      if (seen[n] !== 0) fail([...path, 'left'], `node ${n} is reachable twice (cycle or shared subtree)`);
       seen[n] = 1;
       const l = left[n]!;
       if (l === -1) continue;
       const rr = right[n]!;
       if (!(l >= 0 && l < N && rr >= 0 && rr < N)) fail([...path, 'left'], `node ${n} has children ${l}, ${rr} outside 0..${N - 1}`);
       const f = feature[n]!;
-      if (!(f >= 0 && f < op.n_features)) fail([...path, 'feature'], `node ${n} splits on feature ${f} of ${op.n_features}`);
+      if (!(f >= 0 && f < F)) fail([...path, 'feature'], `node ${n} splits on feature ${f} of ${F}`);
       if (catSplit) {
         const c = catSplit[n]!;
         if (!(c >= -1 && c < nCat)) fail([...path, 'cat_split'], `node ${n} categorical split ${c} of ${nCat}`);
       }
-      stack.push(rr, l);
+      stack[sp++] = rr;
+      stack[sp++] = l;
     }
   }
 }

@@ -685,7 +685,26 @@ export interface TreeKernelOptions {
   readonly packed?: boolean;
 }
 
+/**
+ * Compiles a tree ensemble. The packed layout and the leaf tables are built on the first `run`, not
+ * here: for a 100-tree forest they take longer than decoding and validating the whole artifact
+ * (≈ 5 ms for 116k nodes), and the graph was already validated by decodeArtifact, so building them
+ * cannot fail. Every later call reuses them (predict is synchronous, so two calls never race).
+ */
 export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKernelOptions = {}): EstimatorKernel {
+  const finite: FinitePolicy = op.split === 'sklearn-tree' && op.missing_left ? 'allow-nan' : FINITE[op.split];
+  let kernel: EstimatorKernel | null = null;
+  return {
+    finite,
+    nFeatures: op.n_features,
+    run(f: Frame, method: Method): KernelOut {
+      kernel ??= buildTrees(op, t, head, opts);
+      return kernel.run(f, method);
+    },
+  };
+}
+
+function buildTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKernelOptions): EstimatorKernel {
   const soa = buildSoa(op, t);
   const values = leafValues(op, t);
   const roots = i32(t, op.roots);
