@@ -126,18 +126,17 @@ function scaleRow(s: ScaleStep, row: Float64Array, F: number): boolean {
  * StandardScaler (sub, div) → 3 targets, the common multiclass case: four rows at a time (twelve
  * independent sums hide the add latency; each sum still adds its terms in order j = 0, 1, …).
  * A non-finite input gives a non-finite scaled value, so checking the scaled values is enough; the
- * sum of (v − v) over the four rows is 0 only when all four are finite. Returns the number of rows
- * done (a multiple of 4; the caller does the rest through rawGeneric, so that no loop here is
- * left without type feedback), or −1 on a non-finite value.
+ * sum of (v − v) over the four rows is 0 only when all four are finite. Does n4 rows (a multiple of
+ * 4, never 0: the caller does the rest and small batches through rawGeneric, so V8 never compiles
+ * this loop without type feedback) from row offset xo of x into raw from ro; false on a non-finite value.
  */
-function rawSubDiv3(x: Float64Array, n: number, F: number, sub: Float64Array, div: Float64Array, coef: Float64Array, b: Float64Array, raw: Float64Array): number {
+function rawSubDiv3(x: Float64Array, xo: number, n4: number, F: number, sub: Float64Array, div: Float64Array, coef: Float64Array, b: Float64Array, raw: Float64Array, ro: number): boolean {
   const b0 = b[0]!;
   const b1 = b[1]!;
   const b2 = b[2]!;
   const F2 = 2 * F;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const o0 = i * F;
+  for (let i = 0; i < n4; i += 4) {
+    const o0 = xo + i * F;
     const o1 = o0 + F;
     const o2 = o1 + F;
     const o3 = o2 + F;
@@ -149,7 +148,7 @@ function rawSubDiv3(x: Float64Array, n: number, F: number, sub: Float64Array, di
       const vc = (x[o1 + j]! - sj) / dj;
       const vd = (x[o2 + j]! - sj) / dj;
       const ve = (x[o3 + j]! - sj) / dj;
-      if (va - va + (vc - vc) + (vd - vd) + (ve - ve) !== 0) return -1;
+      if (va - va + (vc - vc) + (vd - vd) + (ve - ve) !== 0) return false;
       const k0 = coef[j]!;
       const k1 = coef[F + j]!;
       const k2 = coef[F2 + j]!;
@@ -166,7 +165,7 @@ function rawSubDiv3(x: Float64Array, n: number, F: number, sub: Float64Array, di
       e1 += ve * k1;
       e2 += ve * k2;
     }
-    const r = 3 * i;
+    const r = ro + 3 * i;
     raw[r] = a0 + b0;
     raw[r + 1] = a1 + b1;
     raw[r + 2] = a2 + b2;
@@ -180,15 +179,14 @@ function rawSubDiv3(x: Float64Array, n: number, F: number, sub: Float64Array, di
     raw[r + 10] = e1 + b1;
     raw[r + 11] = e2 + b2;
   }
-  return i;
+  return true;
 }
 
-/** StandardScaler (sub, div) → 1 target (binary classifiers, single-output regressors), four rows at a time. */
-function rawSubDiv1(x: Float64Array, n: number, F: number, sub: Float64Array, div: Float64Array, coef: Float64Array, b: Float64Array, raw: Float64Array): number {
+/** StandardScaler (sub, div) → 1 target (binary classifiers, single-output regressors), four rows at a time as rawSubDiv3. */
+function rawSubDiv1(x: Float64Array, xo: number, n4: number, F: number, sub: Float64Array, div: Float64Array, coef: Float64Array, b: Float64Array, raw: Float64Array, ro: number): boolean {
   const b0 = b[0]!;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    const o0 = i * F;
+  for (let i = 0; i < n4; i += 4) {
+    const o0 = xo + i * F;
     const o1 = o0 + F;
     const o2 = o1 + F;
     const o3 = o2 + F;
@@ -200,37 +198,36 @@ function rawSubDiv1(x: Float64Array, n: number, F: number, sub: Float64Array, di
       const vc = (x[o1 + j]! - sj) / dj;
       const vd = (x[o2 + j]! - sj) / dj;
       const ve = (x[o3 + j]! - sj) / dj;
-      if (va - va + (vc - vc) + (vd - vd) + (ve - ve) !== 0) return -1;
+      if (va - va + (vc - vc) + (vd - vd) + (ve - ve) !== 0) return false;
       const k = coef[j]!;
       a += va * k;
       c += vc * k;
       d += vd * k;
       e += ve * k;
     }
-    raw[i] = a + b0;
-    raw[i + 1] = c + b0;
-    raw[i + 2] = d + b0;
-    raw[i + 3] = e + b0;
+    raw[ro + i] = a + b0;
+    raw[ro + i + 1] = c + b0;
+    raw[ro + i + 2] = d + b0;
+    raw[ro + i + 3] = e + b0;
   }
-  return i;
+  return true;
 }
 
-/** Any chain of scale steps → any number of targets, through a one-row buffer. */
-function rawGeneric(x: Float64Array, n: number, F: number, steps: readonly ScaleStep[], coef: Float64Array, b: Float64Array, K: number, raw: Float64Array): boolean {
-  const row = new Float64Array(F);
+/** Any chain of scale steps → any number of targets, row by row through `row` (F values). */
+function rawGeneric(x: Float64Array, xo: number, n: number, F: number, steps: readonly ScaleStep[], coef: Float64Array, b: Float64Array, K: number, raw: Float64Array, ro: number, row: Float64Array): boolean {
   for (let i = 0; i < n; i++) {
-    const xo = i * F;
+    const o = xo + i * F;
     for (let j = 0; j < F; j++) {
-      const u = x[xo + j]!;
+      const u = x[o + j]!;
       if (u - u !== 0) return false;
       row[j] = u;
     }
-    for (const s of steps) if (!scaleRow(s, row, F)) return false;
+    for (let q = 0; q < steps.length; q++) if (!scaleRow(steps[q]!, row, F)) return false;
     for (let k = 0; k < K; k++) {
       const co = k * F;
       let s = 0;
       for (let j = 0; j < F; j++) s += row[j]! * coef[co + j]!;
-      raw[i * K + k] = s + b[k]!;
+      raw[ro + i * K + k] = s + b[k]!;
     }
   }
   return true;
@@ -245,27 +242,28 @@ export function compileScaleLinear(scales: readonly ScaleOp[], op: LinearOp, t: 
   const steps = scales.map((s) => scaleStep(s, t));
   const finish = linearHead(op, head, K);
   const one = steps.length === 1 ? steps[0]! : null;
-  const subDiv = one !== null && one.sub !== null && one.div !== null && one.mul === null && one.add === null && !one.clip;
-  /** raw scores of n rows into raw (n × K); false on a non-finite value. */
-  function fill(x: Float64Array, n: number, raw: Float64Array): boolean {
-    let done = 0;
-    if (subDiv && K === 3) done = rawSubDiv3(x, n, F, one.sub!, one.div!, coef, intercept, raw);
-    else if (subDiv && K === 1) done = rawSubDiv1(x, n, F, one.sub!, one.div!, coef, intercept, raw);
-    if (done < 0) return false;
-    return done === n || rawGeneric(x.subarray(done * F), n - done, F, steps, coef, intercept, K, raw.subarray(done * K));
-  }
-  // predict is synchronous and never re-entered, so one scratch block per kernel is safe to share
+  const subDiv = one !== null && one.sub !== null && one.div !== null && one.mul === null && one.add === null && !one.clip && (K === 1 || K === 3);
+  const sub = subDiv ? one.sub! : coef;
+  const div = subDiv ? one.div! : coef;
+  // predict is synchronous and never re-entered, so scratch buffers per kernel are safe to share
   const scratch = new Float64Array(LABEL_BLOCK * K);
+  const row = new Float64Array(F);
+  /** raw scores of n rows from row r0 of x into raw from ro (n × K); false on a non-finite value. */
+  function fill(x: Float64Array, r0: number, n: number, raw: Float64Array, ro: number): boolean {
+    const n4 = subDiv ? n - (n % 4) : 0;
+    if (n4 > 0 && !(K === 3 ? rawSubDiv3 : rawSubDiv1)(x, r0 * F, n4, F, sub, div, coef, intercept, raw, ro)) return false;
+    return n4 === n || rawGeneric(x, (r0 + n4) * F, n - n4, F, steps, coef, intercept, K, raw, ro + n4 * K, row);
+  }
   return {
     run(x, n, method) {
       const raw = new Float64Array(n * K);
-      return fill(x, n, raw) ? finish(raw, n, method) : null;
+      return fill(x, 0, n, raw, 0) ? finish(raw, n, method) : null;
     },
     labels(x, n, classes) {
       const labels = new Array<Label>(n);
       for (let b0 = 0; b0 < n; b0 += LABEL_BLOCK) {
         const bn = Math.min(LABEL_BLOCK, n - b0);
-        if (!fill(x.subarray(b0 * F, (b0 + bn) * F), bn, scratch)) return null;
+        if (!fill(x, b0, bn, scratch, 0)) return null;
         // the same decisions as linearHead's predict (argmaxRow; binary: raw > 0)
         if (K === 1) for (let i = 0; i < bn; i++) labels[b0 + i] = classes[scratch[i]! > 0 ? 1 : 0]!;
         else for (let i = 0; i < bn; i++) labels[b0 + i] = classes[argmaxRow(scratch, i, K)]!;
