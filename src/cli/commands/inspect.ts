@@ -1,20 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { MvError, isMvError } from '../../core/index.js';
+import { readUserFile } from '../files.js';
 import type { CliContext } from '../main.js';
 import { paint, type Output } from '../output.js';
 
 interface InspectCliOptions {
   format: 'text' | 'json';
-}
-
-function readUserFile(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new MvError(code === 'ENOENT' ? 'IO_NOT_FOUND' : 'IO_ERROR', `cannot read ${path} (${code ?? 'error'})`);
-  }
 }
 
 const errorOf = (e: unknown): { code: string; message: string } =>

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { MvError } from '../../core/index.js';
+import { readUserFile } from '../files.js';
 import type { CliContext } from '../main.js';
 
 interface PredictCliOptions {
@@ -8,16 +7,6 @@ interface PredictCliOptions {
   method?: 'predict' | 'predict_proba' | 'decision_function' | 'transform';
   format: 'json' | 'csv';
   inputFormat?: 'csv' | 'json' | 'npy';
-}
-
-/** Reads a user-given file; IO_NOT_FOUND / IO_ERROR (the CLI is the only layer that touches files). */
-function readUserFile(path: string, what: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new MvError(code === 'ENOENT' ? 'IO_NOT_FOUND' : 'IO_ERROR', `cannot read ${what} ${path} (${code ?? 'error'})`);
-  }
 }
 
 const jsonValue = (v: unknown): unknown => (typeof v === 'number' && !Number.isFinite(v) ? null : v);
