@@ -1,6 +1,6 @@
 import { MvError, assertNever } from '../core/index.js';
 import { decodeArtifact, type Artifact } from './artifact.js';
-import type { EstimatorOp, Label, Method, ModelIR, Op, ScaleOp } from './ir.js';
+import type { EstimatorOp, InputSchema, Label, Method, ModelIR, Op, ScaleOp } from './ir.js';
 import type { EstimatorKernel, HeadInfo, TransformKernel } from './kernels/common.js';
 import { checkFinite, type Frame, type KernelOut } from './kernels/frame.js';
 import { compileKnn } from './kernels/knn.js';
@@ -67,6 +67,22 @@ function compileFused(ir: ModelIR, transforms: readonly Op[], estimator: Op | nu
   return compileScaleLinear(transforms as readonly ScaleOp[], estimator, tensors, head);
 }
 
+/**
+ * The row-major values the fused kernel may read directly, when toFrame would pass them on unchanged
+ * (a Float64Array of whole rows, or a numeric Frame with the model's columns in order); otherwise
+ * null, and the general path checks the input and gives its errors. The fused kernel itself falls
+ * back on a NaN or ±Infinity, so only numeric-feature schemas get here (compileFused).
+ */
+function fusedInput(schema: InputSchema, X: PredictInput): Float64Array | null {
+  const F = schema.n_features;
+  if (X instanceof Float64Array) return X.length % F === 0 ? X : null;
+  if (Array.isArray(X) || !(X instanceof Object) || !('data' in X) || !((X as Frame).data instanceof Float64Array)) return null;
+  const f = X as Frame;
+  if (f.cols !== F || f.data.length !== f.rows * F || f.text?.some((t) => t !== undefined)) return null;
+  if (f.names && schema.named && (f.names.length !== F || f.names.some((n, j) => n !== schema.features[j]!.name))) return null;
+  return f.data;
+}
+
 /** Classifier `predict`: class indices → the original labels. */
 function labelsOf(classes: readonly Label[], idx: Float64Array): Label[] {
   const labels = new Array<Label>(idx.length);
@@ -112,16 +128,16 @@ export function predict(model: Model, X: PredictInput, opts: PredictOptions = {}
   if (!model.methods.includes(method)) {
     throw new MvError('USAGE_INVALID', `method ${method} is not available for this model (available: ${model.methods.join(', ')})`);
   }
-  const F = model.ir.input.n_features;
   const fused = model.compiled.fused;
-  if (fused !== null && X instanceof Float64Array && X.length % F === 0) {
-    const n = X.length / F;
+  const x = fused !== null ? fusedInput(model.ir.input, X) : null;
+  if (x !== null) {
+    const n = x.length / model.ir.input.n_features;
     const o = model.ir.output;
     if (o.kind === 'classifier' && method === 'predict') {
-      const labels = fused.labels(X, n, o.classes);
+      const labels = fused!.labels(x, n, o.classes);
       if (labels !== null) return { method, shape: [n], data: labels };
     } else {
-      const out = fused.run(X, n, method);
+      const out = fused!.run(x, n, method);
       if (out !== null) return withLabels(model, method, out);
     }
   }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MvError } from '../../src/core/index.js';
-import { predict, type Method, type Model, type Op, type Prediction } from '../../src/runtime/index.js';
+import { predict, type Frame, type Method, type Model, type Op, type PredictInput, type Prediction } from '../../src/runtime/index.js';
 import { build, feats } from './helpers.js';
 
 /**
@@ -13,7 +13,7 @@ import { build, feats } from './helpers.js';
 const general = (m: Model): Model => ({ ...m, compiled: { ...m.compiled, fused: null } });
 
 type Outcome = { ok: true; p: Prediction } | { ok: false; code: string; message: string; path: unknown };
-function outcome(m: Model, X: Float64Array, method: Method): Outcome {
+function outcome(m: Model, X: PredictInput, method: Method): Outcome {
   try {
     return { ok: true, p: predict(m, X, { method }) };
   } catch (e) {
@@ -127,9 +127,21 @@ describe('fused scale → linear kernel', () => {
         expect(m.compiled.fused).not.toBeNull();
         const g = general(m);
         const X = Float64Array.from(s.x);
-        for (const method of methods) expectSame(outcome(m, X, method), outcome(g, X, method));
+        const names = Array.from({ length: s.F }, (_, j) => `f${j}`);
+        // Frames as the file readers and the sandbox pass them: named, unnamed, misnamed, too wide, with text
+        const frames: Frame[] = [
+          { rows: s.rows, cols: s.F, data: X, names },
+          { rows: s.rows, cols: s.F, data: X },
+          { rows: s.rows, cols: s.F, data: X, names: [...names].reverse() },
+          { rows: s.rows, cols: s.F + 1, data: Float64Array.from({ length: s.rows * (s.F + 1) }, (_, i) => s.x[i % Math.max(1, s.x.length)] ?? 0) },
+          { rows: s.rows, cols: s.F, data: X, text: [Array.from({ length: s.rows }, () => 'a')] },
+        ];
+        for (const method of methods) {
+          expectSame(outcome(m, X, method), outcome(g, X, method));
+          for (const f of frames) expectSame(outcome(m, f, method), outcome(g, f, method));
+        }
       }),
-      { numRuns: 400 },
+      { numRuns: 300 },
     );
   });
 
