@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { MvError } from '../core/index.js';
 import type { Authenticator } from './auth.js';
 import type { ModelService, ServedVersion } from './models.js';
-import { encodeBinary, jsonData, requestedOutputs, splitBinaryBody, toFrame, toOutput, type InferRequest, type OutputTensor } from './oip.js';
+import { encodeBinary, jsonData, rawRequest, requestedOutputs, splitBinaryBody, toFrame, toOutput, type InferRequest, type OutputTensor } from './oip.js';
 
 /**
  * The Open Inference Protocol inference call, shared by the Fastify route (plugins/oip.ts) and the
@@ -52,13 +52,15 @@ export function servedNow(d: InferDeps, req: { readonly headers: IncomingHttpHea
 }
 
 /** Parses an inference body once: JSON, or JSON header + blobs (binary extension). */
-export function parseInferBody(headers: IncomingHttpHeaders, body: unknown): { request: InferRequest; blobs?: Buffer } {
+export function parseInferBody(headers: IncomingHttpHeaders, body: unknown): { request: InferRequest; blobs?: Buffer; raw?: true } {
   if (!Buffer.isBuffer(body)) throw new MvError('INPUT_INVALID', 'the request needs a JSON body');
   const hl = headers['inference-header-content-length'];
   let request: unknown;
   let blobs: Buffer | undefined;
   if (hl !== undefined) {
     if (typeof hl !== 'string' || !/^[0-9]{1,15}$/.test(hl)) throw new MvError('INPUT_INVALID', 'Inference-Header-Content-Length must be a non-negative integer');
+    // Raw binary request: no JSON at all, the body is the single input (runInference builds the request).
+    if (Number(hl) === 0) return { request: { inputs: [] }, blobs: body, raw: true };
     const split = splitBinaryBody(body, Number(hl));
     request = split.header;
     blobs = split.blobs;
@@ -77,7 +79,9 @@ export function parseInferBody(headers: IncomingHttpHeaders, body: unknown): { r
 
 /** Runs one inference for an already served version. */
 export async function runInference(d: InferDeps, s: ServedVersion, headers: IncomingHttpHeaders, body: unknown): Promise<InferAnswer> {
-  const { request, blobs } = parseInferBody(headers, body);
+  const parsed = parseInferBody(headers, body);
+  const { blobs } = parsed;
+  const request = parsed.raw ? rawRequest(s, blobs!.length) : parsed.request;
   const frame = toFrame(s, request, blobs);
   const outs = requestedOutputs(s, request);
   let tensors: OutputTensor[];

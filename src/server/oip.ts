@@ -191,6 +191,29 @@ export function splitBinaryBody(body: Buffer, headerLength: number): { header: u
 
 const MAX_ROWS = 100_000;
 
+/**
+ * The request a raw binary body stands for (`Inference-Header-Content-Length: 0`, newer Triton): the
+ * whole body is the model's single input, little-endian, with the variable dimension (at most one)
+ * taken from the body length; every output comes back binary.
+ */
+export function rawRequest(s: ServedVersion, size: number): InferRequest {
+  const ins = inputsCached(s);
+  if (ins.length !== 1) throw bad(`a raw binary request (Inference-Header-Content-Length: 0) needs a model with one input; ${s.key} takes ${ins.length}: send a JSON header`);
+  const { name, datatype, shape } = ins[0]!;
+  const el = ELEMENT_BYTES[datatype];
+  if (el === undefined) throw bad(`a raw binary request cannot carry ${datatype} input ${name}: send a JSON header`);
+  const variable = shape.filter((d) => d < 0).length;
+  if (variable > 1) throw bad(`input ${name} has ${variable} variable dimensions; a raw binary request allows at most one`);
+  const fixed = shape.reduce((a, d) => (d < 0 ? a : a * d), el);
+  if (size === 0 || size % fixed !== 0 || (variable === 0 && size !== fixed)) {
+    throw bad(`a raw body of ${size} bytes is not ${variable ? 'a whole number of' : 'one'} ${datatype} ${JSON.stringify(shape.map((d) => (d < 0 ? 'N' : d)))} tensor${variable ? 's' : ''} (${fixed} bytes each) for input ${name}`);
+  }
+  return {
+    inputs: [{ name, datatype, shape: shape.map((d) => (d < 0 ? size / fixed : d)), parameters: { binary_data_size: size } }],
+    parameters: { binary_data_output: true },
+  };
+}
+
 /** Validates an inference request against the model and builds the row frame for the worker. */
 export function toFrame(s: ServedVersion, req: InferRequest, blobs?: Buffer): WireFrame {
   if (s.onnx) return onnxFrame(s, req, blobs);

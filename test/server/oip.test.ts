@@ -147,6 +147,20 @@ describe('inference, binary tensor extension (as tritonclient sends it)', () => 
     expect(i64(blobs.get('label')!)).toEqual([LABELS[0]]);
   });
 
+  it('raw binary request (Inference-Header-Content-Length: 0): the body is the single input, rows from its length, outputs binary', async () => {
+    const raw = (bytes: Uint8Array) => fetch(`${fx.base}/v2/models/iris/infer`, {
+      method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': '0', ...auth(fx.tokens.reader) }, body: bytes,
+    });
+    const res = await raw(new Uint8Array(Float64Array.from(ROWS.flat()).buffer));
+    expect(res.status).toBe(200);
+    const { header, blobs } = await readBinary(res);
+    expect(header.outputs.map((o) => [o.name, o.shape])).toEqual([['label', [ROWS.length]], ['probabilities', [ROWS.length, 3]], ['decision_function', [ROWS.length, 3]]]);
+    expect(i64(blobs.get('label')!)).toEqual(LABELS);
+    close(f64(blobs.get('probabilities')!), PROBA.flat());
+    // not a whole number of FP64 rows of 4 features, or empty
+    for (const n of [33, 8, 0]) expect(await errorOf(await raw(new Uint8Array(n)))).toMatchObject({ status: 400, code: 'INPUT_INVALID' });
+  });
+
   it('binary framing errors: sizes that do not add up, header length beyond the body, INT64 beyond 2^53', async () => {
     const data = new Uint8Array(32);
     const cases: { header: unknown; blobs: Uint8Array[]; hl?: string }[] = [
