@@ -174,13 +174,22 @@ function parseCanonical(text: string): unknown {
   return v;
 }
 
+export interface DecodeOptions {
+  /**
+   * The caller hands `bytes` over: tensors may be views into its buffer (no copy of the data), so the
+   * caller must never modify those bytes afterwards (a change would bypass the validation). Only
+   * taken when `bytes` spans a whole, non-shared ArrayBuffer (a pooled Node Buffer is copied as usual).
+   */
+  readonly adopt?: boolean;
+}
+
 /**
  * Decodes and strictly validates an artifact: the safetensors rules (formats.md §8, strict mode),
  * the format tag, the JSON Schema, every referenced tensor present with the declared dtype and
  * shape, no unreferenced tensors, and the per-operator consistency checks of validate.ts.
  * Any failure is ARTIFACT_INVALID (or an ST_* code) with a path.
  */
-export function decodeArtifact(bytes: Uint8Array): Artifact {
+export function decodeArtifact(bytes: Uint8Array, opts: DecodeOptions = {}): Artifact {
   const file = parseSafetensors(bytes, { strict: true });
   const ir = readDescription(file);
   for (const t of file.tensors) {
@@ -188,14 +197,26 @@ export function decodeArtifact(bytes: Uint8Array): Artifact {
   }
   checkTensors(ir, file.byName);
   const tensors = new Map<string, IrTensor>();
-  // One copy of the whole data section (never views into `bytes`: the caller may reuse or modify its
-  // buffer after loading, which must not change a validated model); aligned tensors are views into it.
-  const section = new Uint8Array(bytes.length - file.dataOffset);
-  section.set(bytes.subarray(file.dataOffset));
+  // Tensors are typed-array views into memory only the model holds: by default one copy of the whole
+  // data section (the caller may reuse or modify its buffer after loading, which must not change a
+  // validated model); with `adopt`, the caller's own ArrayBuffer when `bytes` spans all of it.
+  const owned = opts.adopt === true && bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  let buffer: ArrayBuffer;
+  let base: number;
+  if (owned) {
+    buffer = bytes.buffer as ArrayBuffer;
+    base = file.dataOffset;
+  } else {
+    const section = new Uint8Array(bytes.length - file.dataOffset);
+    section.set(bytes.subarray(file.dataOffset));
+    buffer = section.buffer;
+    base = 0;
+  }
   for (const t of file.tensors) {
     const dtype = t.dtype as IrTensor['dtype'];
     const width = IR_DTYPE_BYTES[dtype];
-    const data = LITTLE_ENDIAN && t.begin % width === 0 ? VIEWS[dtype](section.buffer, t.begin, (t.end - t.begin) / width) : toTyped(dtype, file.read(t.name));
+    const at = base + t.begin;
+    const data = LITTLE_ENDIAN && at % width === 0 ? VIEWS[dtype](buffer, at, (t.end - t.begin) / width) : toTyped(dtype, new Uint8Array(buffer, at, t.end - t.begin));
     tensors.set(t.name, { dtype, shape: t.shape, data });
   }
   validateGraph(ir, tensors);

@@ -1,5 +1,5 @@
 import { MvError, assertNever } from '../core/index.js';
-import { decodeArtifact, type Artifact } from './artifact.js';
+import { decodeArtifact, type Artifact, type DecodeOptions } from './artifact.js';
 import type { EstimatorOp, InputSchema, Label, Method, ModelIR, Op, ScaleOp } from './ir.js';
 import type { EstimatorKernel, HeadInfo, TransformKernel } from './kernels/common.js';
 import { checkFinite, type Frame, type KernelOut } from './kernels/frame.js';
@@ -113,9 +113,12 @@ export function compileModel(a: Artifact): Model {
   });
 }
 
-/** Decodes, validates and compiles an artifact (`.safetensors` bytes). Never executes anything from the file. */
-export function loadModel(bytes: Uint8Array): Model {
-  return compileModel(decodeArtifact(bytes));
+/**
+ * Decodes, validates and compiles an artifact (`.safetensors` bytes). Never executes anything from the
+ * file. The model keeps its own copy of the tensor data unless `opts.adopt` (see {@link DecodeOptions}).
+ */
+export function loadModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model {
+  return compileModel(decodeArtifact(bytes, opts));
 }
 
 /**

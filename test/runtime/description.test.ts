@@ -107,6 +107,21 @@ describe('model description reader', () => {
     expect(a.tensors.get('coef')!.data.buffer).not.toBe(bytes.buffer);
   });
 
+  it('adopt: views into a whole buffer the caller hands over; a pooled or partial view is still copied', () => {
+    const bytes = encodeArtifact(desc, tb.tensors, PROV);
+    const whole = bytes.slice();
+    const a = decodeArtifact(whole, { adopt: true });
+    expect(a.tensors.get('coef')!.data.buffer).toBe(whole.buffer);
+    expect([...(a.tensors.get('coef')!.data as Float64Array)]).toEqual([1, -2]);
+    const pooled = Buffer.concat([Buffer.alloc(8, 7), Buffer.from(bytes)]).subarray(8);
+    const b = decodeArtifact(pooled, { adopt: true });
+    expect(b.tensors.get('coef')!.data.buffer).not.toBe(pooled.buffer);
+    pooled.fill(0);
+    expect([...(b.tensors.get('coef')!.data as Float64Array)]).toEqual([1, -2]);
+    const m = loadModel(bytes.slice(), { adopt: true });
+    expect(predict(m, [[1, 2]], { method: 'decision_function' }).data).toEqual(predict(loadModel(bytes), [[1, 2]], { method: 'decision_function' }).data);
+  });
+
   it('tensors at offsets that are not a multiple of their width are copied, and predict the same', () => {
     const tt = new TensorBuilder();
     const trees = flatTrees(tt, [[{ f: 0, t: 0.5, l: 1, r: 2, ml: 1 }, { leaf: [1] }, { leaf: [3] }]], 1);
@@ -125,6 +140,8 @@ describe('model description reader', () => {
     const names = [...f.tensors.map((t) => t.name)].sort((a, b) => (f.byName.get(a)!.dtype === 'U8' ? -1 : f.byName.get(b)!.dtype === 'U8' ? 1 : 0));
     const odd = writeInOrder(names, f);
     const a = decodeArtifact(odd);
+    const adopted = decodeArtifact(odd.slice(), { adopt: true });
+    for (const [name, t] of adopted.tensors) expect([...t.data]).toEqual([...a.tensors.get(name)!.data]);
     expect(parseSafetensors(odd, { strict: true }).tensors.some((t) => t.begin % 8 !== 0)).toBe(true);
     for (const [name, t] of a.tensors) expect([...t.data]).toEqual([...decodeArtifact(canon).tensors.get(name)!.data]);
     const X = [[0], [1], [NaN]];
