@@ -1,10 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { isErrorCode, MvError, type ErrorCode } from '../core/index.js';
 import type { Method } from '../runtime/index.js';
 import { detectIsolation, type Isolation } from './isolation.js';
 import type { FromWorker, ToWorker, WireFrame, WireTensors } from './protocol.js';
+import { encodeFrame, FrameReader } from './wire.js';
+
+/** Largest frame a worker may send back (results of one batch; far above 4096 rows of any output). */
+const MAX_RESULT_FRAME = 256 * 1024 * 1024;
 
 export interface PoolOptions {
   /**
@@ -76,6 +81,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 class Worker {
   proc: ChildProcess | undefined;
   ready = false;
+  /** The binary channel (wire.ts), once the worker said it reads it; else messages go over IPC. */
+  pipe: Socket | undefined;
   readonly batches = new Map<number, Batch>();
   readonly loads = new Map<number, { resolve: (info: unknown) => void; reject: (e: MvError) => void }>();
   constructor(readonly index: number) {}
@@ -135,11 +142,30 @@ export class WorkerPool {
   private spawn(w: Worker): void {
     if (this.closed) return;
     const { cmd, args } = this.command();
-    const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', detached: true, env: {} });
+    const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'], serialization: 'advanced', detached: true, env: {} });
     w.proc = proc;
     w.ready = false;
+    w.pipe = undefined;
     proc.stderr?.resume();
-    proc.on('message', (m: FromWorker) => this.onMessage(w, m));
+    proc.on('message', (m: FromWorker) => {
+      if (m.t === 'ready' && m.pipe === true && proc.stdio[4]) w.pipe = proc.stdio[4] as Socket;
+      this.onMessage(w, m);
+    });
+    // Frames from the worker: anything malformed means the worker is not behaving; it is replaced.
+    const reader = new FrameReader(MAX_RESULT_FRAME);
+    const pipe = proc.stdio[4] as Socket | null;
+    pipe?.on('data', (chunk: Buffer) => {
+      let messages: unknown[];
+      try {
+        messages = reader.push(chunk);
+      } catch {
+        pipe.destroy();
+        killGroup(proc);
+        return;
+      }
+      for (const m of messages) if (w.proc === proc) this.onMessage(w, m as FromWorker);
+    });
+    pipe?.on('error', () => killGroup(proc));
     // 'error' also fires when a message cannot be sent to a worker that just died: only a failed spawn
     // (no pid) is an exit by itself; otherwise make sure it is gone and let 'exit' report the real cause.
     proc.on('error', () => (proc.pid === undefined ? this.onExit(w, proc, null, 'spawn-error') : killGroup(proc)));
@@ -188,6 +214,7 @@ export class WorkerPool {
     if (w.proc !== proc) return;
     w.proc = undefined;
     w.ready = false;
+    w.pipe = undefined;
     const failed: Pending[] = [];
     for (const b of w.batches.values()) {
       clearTimeout(b.timer);
@@ -207,7 +234,10 @@ export class WorkerPool {
   private send(w: Worker, m: ToWorker): boolean {
     if (!w.proc?.connected) return false;
     try {
-      w.proc.send(m);
+      if (w.pipe) {
+        if (w.pipe.destroyed) return false;
+        w.pipe.write(encodeFrame(m));
+      } else w.proc.send(m);
       return true;
     } catch {
       return false;

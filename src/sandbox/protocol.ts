@@ -31,7 +31,8 @@ export type ToWorker =
   | { readonly t: 'run'; readonly id: number; readonly key: string; readonly feeds: WireTensors; readonly outputs: readonly string[] };
 
 export type FromWorker =
-  | { readonly t: 'ready' }
+  /** `pipe`: the worker reads and writes wire.ts frames on fd 4; every later message goes there. */
+  | { readonly t: 'ready'; readonly pipe?: boolean }
   | { readonly t: 'loaded'; readonly id: number; readonly info: unknown }
   | { readonly t: 'result'; readonly id: number; readonly shape: readonly number[]; readonly data: Float64Array | readonly (string | number | boolean)[] }
   | { readonly t: 'tensors'; readonly id: number; readonly tensors: WireTensors }

@@ -5,19 +5,29 @@
  * Models arrive as bytes over the IPC channel, never as paths; nothing from a model is executed: the
  * artifact is data, interpreted by the runtime's kernels.
  */
+import { Socket } from 'node:net';
 import { isMvError } from '../core/index.js';
 import { loadModel, predict, type Model } from '../runtime/index.js';
 import type { FromWorker, ToWorker } from './protocol.js';
+import { encodeFrame, FrameReader } from './wire.js';
 
 const models = new Map<string, Model>();
-const send = (m: FromWorker): void => void process.send!(m);
+// After 'ready' (over IPC), everything travels as wire.ts frames on fd 4 (the pool's binary channel).
+const pipe = new Socket({ fd: 4, readable: true, writable: true });
+const send = (m: FromWorker): void => void pipe.write(encodeFrame(m));
+const reader = new FrameReader();
+pipe.on('data', (chunk: Buffer) => {
+  for (const m of reader.push(chunk)) handle(m as ToWorker);
+});
+pipe.on('error', () => process.exit(0));
+pipe.on('end', () => process.exit(0));
 
 function fail(id: number, e: unknown): void {
   if (isMvError(e)) send({ t: 'error', id, code: e.code, message: e.message });
   else send({ t: 'error', id, code: 'INTERNAL', message: 'the model worker failed' });
 }
 
-process.on('message', (m: ToWorker) => {
+function handle(m: ToWorker): void {
   switch (m.t) {
     case 'load':
       try {
@@ -57,6 +67,6 @@ process.on('message', (m: ToWorker) => {
       return;
     }
   }
-});
+}
 process.on('disconnect', () => process.exit(0));
-send({ t: 'ready' });
+process.send!({ t: 'ready', pipe: true } satisfies FromWorker);
