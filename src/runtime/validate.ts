@@ -47,6 +47,45 @@ const ints = (ctx: Ctx, r: TensorRef): ArrayLike<number> => {
   return d instanceof BigInt64Array ? Array.from(d, Number) : (d as ArrayLike<number>);
 };
 
+/**
+ * A sufficient condition for checkTrees, in one sequential pass: every internal node (reachable or
+ * not) has children, feature and categorical split in range, no node is the child of two parents (or
+ * twice of one), and every tree's group is in range and its root in range, distinct from the other
+ * roots and nobody's child. Then what is reachable from the roots is a set of disjoint proper trees
+ * (a cycle or a shared node reachable from a root would need a node with two parents, or a root with
+ * a parent), so checkTrees would pass. When this says no, checkTrees runs and gives the exact error
+ * of the depth-first walk (or passes, when the only problems are in nodes no root reaches).
+ */
+function treesPlainlyValid(left: ArrayLike<number>, right: ArrayLike<number>, feature: ArrayLike<number>, catSplit: ArrayLike<number> | undefined, nCat: number, roots: ArrayLike<number>, groups: ArrayLike<number>, op: TreeEnsembleOp): boolean {
+  const N = op.n_nodes;
+  const F = op.n_features;
+  const parents = new Uint8Array(N);
+  let bad = 0;
+  for (let n = 0; n < N; n++) {
+    const l = left[n]!;
+    if (l === -1) continue;
+    const r = right[n]!;
+    const f = feature[n]!;
+    if (!(l >= 0 && l < N && r >= 0 && r < N && l !== r && f >= 0 && f < F)) return false;
+    if (catSplit !== undefined) {
+      const c = catSplit[n]!;
+      if (!(c >= -1 && c < nCat)) return false;
+    }
+    bad |= parents[l]! | parents[r]!;
+    parents[l] = 1;
+    parents[r] = 1;
+  }
+  if (bad !== 0) return false;
+  for (let t = 0; t < op.n_trees; t++) {
+    const g = groups[t]!;
+    if (!(g >= 0 && (g + 1) * op.value_width <= op.n_outputs)) return false;
+    const root = roots[t]!;
+    if (!(root >= 0 && root < N) || parents[root] !== 0) return false;
+    parents[root] = 1; // a second tree with the same root now fails
+  }
+  return true;
+}
+
 /** Validates the tree structure: every root starts a proper tree; no node is reachable twice. */
 function checkTrees(ctx: Ctx, op: TreeEnsembleOp, path: Path): void {
   const N = op.n_nodes;
@@ -57,6 +96,7 @@ function checkTrees(ctx: Ctx, op: TreeEnsembleOp, path: Path): void {
   const groups = ints(ctx, op.groups);
   const catSplit = op.cat_split ? ints(ctx, op.cat_split) : undefined;
   const nCat = op.cat_offsets ? dims(op.cat_offsets)[0]! - 1 : 0;
+  if (treesPlainlyValid(left, right, feature, catSplit, nCat, roots, groups, op)) return;
   const seen = new Uint8Array(N);
   // depth-first, left child first; a typed stack: each first visit pops one entry and pushes at most
   // two, so at most N + 1 entries are ever waiting (a node seen twice fails when it is popped)
