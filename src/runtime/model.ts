@@ -122,6 +122,14 @@ export function loadModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model {
 }
 
 /**
+ * Does now the work kernels would otherwise do on the first predict (the packed layout of tree
+ * ensembles): for servers, so the first request after a load is not the slow one.
+ */
+export function prepareModel(model: Model): void {
+  model.compiled.estimator?.prepare?.();
+}
+
+/**
  * Runs one method over a batch. X is a row-major Float64Array (n × n_features), an array of rows
  * (numbers, strings, null for missing) or a Frame from the input readers; it is validated against
  * the input schema first (INPUT_INVALID naming row and column; nothing is coerced).

@@ -7,7 +7,7 @@
  */
 import { Socket } from 'node:net';
 import { isMvError } from '../core/index.js';
-import { loadModel, predict, type Model } from '../runtime/index.js';
+import { loadModel, predict, prepareModel, type Model } from '../runtime/index.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { encodeFrame, FrameReader } from './wire.js';
 
@@ -31,7 +31,9 @@ function handle(m: ToWorker): void {
   switch (m.t) {
     case 'load':
       try {
-        const model = loadModel(m.bytes);
+        // The bytes came fresh off the wire and are never reused: the model may keep views into them.
+        const model = loadModel(m.bytes, { adopt: true });
+        prepareModel(model);
         models.set(m.key, model);
         send({ t: 'loaded', id: m.id, info: { input: model.ir.input, output: model.ir.output, methods: model.methods, provenance: model.ir.provenance } });
       } catch (e) {

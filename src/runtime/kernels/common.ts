@@ -14,6 +14,8 @@ export interface EstimatorKernel {
   readonly finite: FinitePolicy;
   readonly nFeatures: number;
   run(f: Frame, method: Method): KernelOut;
+  /** Builds now what `run` would otherwise build on its first call (a server warms models at load). */
+  prepare?(): void;
 }
 
 /** A compiled transform. */

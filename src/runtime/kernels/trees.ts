@@ -701,6 +701,9 @@ export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opt
       kernel ??= buildTrees(op, t, head, opts);
       return kernel.run(f, method);
     },
+    prepare(): void {
+      kernel ??= buildTrees(op, t, head, opts);
+    },
   };
 }
 
