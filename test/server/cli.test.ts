@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isLoopback } from '../../src/cli/commands/serve-run.js';
 import { runCli } from '../support/cli.js';
 
@@ -11,11 +11,18 @@ import { runCli } from '../support/cli.js';
 const BIN = new URL('../../bin/modelvault.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'mv-quickstart-'));
 const home = join(dir, '.modelvault');
+// A failed assertion must not leave a server (and its workers) running after the suite.
+const started = new Set<ChildProcess>();
+afterEach(() => {
+  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  started.clear();
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts the CLI and resolves once `until` matches its stdout. */
 function start(args: string[], until: RegExp): Promise<{ proc: ChildProcess; out: () => string; err: () => string }> {
   const proc = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', MODELVAULT_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.add(proc);
   let out = '';
   let err = '';
   return new Promise((resolve, reject) => {
