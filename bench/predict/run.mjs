@@ -79,7 +79,7 @@ for (const [name, s] of Object.entries(sk.models)) {
   const ts = rowsSingle.map((r) => { const t = performance.now(); for (let k = 0; k < REPEAT; k++) predict(model, r); return (performance.now() - t) / REPEAT; });
   const single = median(ts) / 1000;
   predict(model, batch);
-  const batchS = time(() => predict(model, batch), 5);
+  const batchS = time(() => predict(model, batch), 11);
   results.push({
     model: name, artifact_bytes: conv.bytes.length, joblib_bytes: s.bytes, agree_first_1000: agree,
     load: { sklearn_ms: s.load_s * 1e3, modelvault_ms: load * 1e3, ratio: s.load_s / load, target: 5, cold_ms: loadCold * 1e3, cold_ratio: s.load_s / loadCold, adopt_ms: loadAdopt * 1e3, adopt_ratio: s.load_s / loadAdopt, with_first_predict_ms: loadFirst * 1e3, with_first_predict_ratio: s.load_s / loadFirst },

@@ -61,7 +61,7 @@ for name, est in models.items():
         ts.append(time.perf_counter() - t)
     single = statistics.median(ts)
     m.predict(Xb)
-    batch = median_time(lambda: m.predict(Xb), 5)
+    batch = median_time(lambda: m.predict(Xb), 11)
     pred = m.predict(Xb[:1000]).tolist()
     result['models'][name] = {'file': path, 'bytes': os.path.getsize(path), 'load_s': load, 'single_s': single,
                               'batch_s': batch, 'first_1000_predict': pred}
