@@ -38,7 +38,8 @@ const typeOf = (v: object): BlobType | undefined => {
   return undefined;
 };
 
-const pad8 = (n: number): number => (n + 7) & ~7;
+// not `(n + 7) & ~7`: frames may pass 2 GiB, where 32-bit bit operations wrap
+const pad8 = (n: number): number => n + ((8 - (n % 8)) % 8);
 
 /** Encodes one message as a frame (one Buffer, ready for a single write). */
 export function encodeFrame(message: unknown): Buffer {
