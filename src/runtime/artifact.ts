@@ -18,8 +18,10 @@ export interface Artifact {
 export type ModelDescription = Omit<ModelIR, 'version' | 'provenance'>;
 
 // Compiled on first use: compiling the schema costs ~100 ms, which commands that never load a model
-// (scan, sign, …) must not pay at start-up.
-const schemaValidator = lazyValidator(schema, { allowUnionTypes: true });
+// (scan, sign, …) must not pay at start-up. `discriminator` (an OpenAPI keyword other draft-07
+// validators ignore; the oneOf still decides) makes ajv pick an operator's branch by its `kind`
+// instead of trying all 15 with allErrors: 2–4 µs instead of 18–26 µs per description.
+const schemaValidator = lazyValidator(schema, { allowUnionTypes: true, discriminator: true });
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
