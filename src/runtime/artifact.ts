@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import { lazyValidator, MvError } from '../core/index.js';
-import { parseSafetensors, readJson, toPlain, writeSafetensors, type SafetensorsFile, type StTensorInput } from '../formats/safetensors/index.js';
+import { parseCanonical, parseSafetensors, readJson, toPlain, writeSafetensors, type SafetensorsFile, type StTensorInput } from '../formats/safetensors/index.js';
 import { ARTIFACT_FORMAT, MODEL_IR_VERSION, type ModelIR, type Op, type Provenance, type TensorRef } from './ir.js';
 import schema from './schema/model-v1.json' with { type: 'json' };
 import { IR_DTYPE_BYTES, numelOf, type IrTensor, type IrTypedArray } from './tensors.js';
@@ -135,46 +135,12 @@ export function readDescription(file: SafetensorsFile): ModelIR {
     throw new MvError('ARTIFACT_INVALID', `__metadata__ must have exactly the keys format and model, found ${keys.join(', ')}`, { path: ['__metadata__'] });
   }
   if (md.format !== ARTIFACT_FORMAT) throw new MvError('ARTIFACT_INVALID', `unsupported artifact format ${JSON.stringify(md.format)} (expected ${ARTIFACT_FORMAT})`, { path: ['__metadata__', 'format'] });
-  const plain = parseCanonical(md.model!) ?? toPlain(readJson(md.model!, { code: 'ARTIFACT_INVALID', duplicateCode: 'ARTIFACT_INVALID', maxDepth: MAX_DEPTH }).value);
+  const plain = parseCanonical(md.model!, MAX_DEPTH) ?? toPlain(readJson(md.model!, { code: 'ARTIFACT_INVALID', duplicateCode: 'ARTIFACT_INVALID', maxDepth: MAX_DEPTH }).value);
   assertModelIR(plain);
   return plain;
 }
 
 const MAX_DEPTH = 200;
-
-/** True when no array/object in v is nested more than `max` levels deep (iterative: v may be hostile). */
-function nestedAtMost(v: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[v, 0]];
-  while (stack.length > 0) {
-    const [x, d] = stack.pop()!;
-    if (x === null || typeof x !== 'object') continue;
-    if (d >= max) return false;
-    for (const c of Array.isArray(x) ? x : Object.values(x)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
-  }
-  return true;
-}
-
-/**
- * The description as written by encodeArtifact (`JSON.stringify` output), parsed with the native
- * JSON.parse; undefined for any other text, which then goes through the strict reader. Sound because
- * the text must be exactly JSON.stringify(JSON.parse(text)): a repeated key is dropped by JSON.parse
- * and so cannot survive the round trip, and neither can whitespace, number spellings that lose
- * information (`1e400`, `-0`, `1.0`) or reordered integer keys. Texts with `\u` escapes (the only
- * way to write a lone surrogate, which the strict reader refuses) and values nested deeper than the
- * strict reader's limit are left to the strict reader too: whatever this accepts, the strict reader
- * accepts with the same value, and everything else gets the strict reader's answer and error.
- */
-function parseCanonical(text: string): unknown {
-  if (text.includes('\\u')) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-    if (!nestedAtMost(v, MAX_DEPTH - 1) || JSON.stringify(v) !== text) return undefined;
-  } catch {
-    return undefined;
-  }
-  return v;
-}
 
 export interface DecodeOptions {
   /**

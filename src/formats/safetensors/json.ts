@@ -217,3 +217,52 @@ export function toPlain(n: JsonNode): unknown {
       return null;
   }
 }
+
+/** True when no array/object in v is nested more than `max` levels deep (iterative: v may be hostile). */
+function nestedAtMost(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    if (d >= max) return false;
+    for (const c of Array.isArray(x) ? x : Object.values(x)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+  }
+  return true;
+}
+
+/**
+ * `text` parsed with the native JSON.parse when it is canonical — exactly what JSON.stringify writes
+ * for the value it parses to, as our writers produce — else undefined, and the caller uses readJson.
+ * Sound as a fast path of readJson: a repeated key is dropped by JSON.parse and so cannot survive the
+ * round trip, and neither can whitespace, number spellings that lose information (`1e400`, `-0`,
+ * `1.0`, integers beyond 2^53) or reordered integer keys. Texts with `\u` escapes (the only way to
+ * write a lone surrogate, which readJson refuses) and values nested deeper than readJson's `maxDepth`
+ * are left to readJson too: whatever this accepts, readJson accepts with the same value.
+ */
+export function parseCanonical(text: string, maxDepth: number): unknown {
+  if (text.includes('\\u')) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+    if (!nestedAtMost(v, maxDepth - 1) || JSON.stringify(v) !== text) return undefined;
+  } catch {
+    return undefined;
+  }
+  return v;
+}
+
+/** A JsonNode tree for a value from parseCanonical (offsets unknown: 0; number lexemes as JSON.stringify writes them). */
+export function fromPlain(v: unknown): JsonNode {
+  if (v === null) return { kind: 'null', at: 0 };
+  if (Array.isArray(v)) return { kind: 'array', items: v.map(fromPlain), at: 0 };
+  switch (typeof v) {
+    case 'string':
+      return { kind: 'string', value: v, at: 0 };
+    case 'number':
+      return { kind: 'number', lexeme: JSON.stringify(v), value: v, at: 0 };
+    case 'boolean':
+      return { kind: 'bool', value: v, at: 0 };
+    default:
+      return { kind: 'object', entries: Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, fromPlain(x)] as const), at: 0 };
+  }
+}

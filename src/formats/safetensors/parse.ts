@@ -1,6 +1,6 @@
 import { MvError, bytesSource, decodeUtf8, type ByteSource } from '../../core/index.js';
 import { ST_DTYPE_BY_NAME, type StDtype } from './dtypes.js';
-import { readJson, type JsonNode } from './json.js';
+import { fromPlain, parseCanonical, readJson, type JsonNode } from './json.js';
 
 /** The reference reader's cap (`MAX_HEADER_SIZE` in huggingface/safetensors `tensor.rs`). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -147,8 +147,27 @@ export function parseSafetensors(input: Uint8Array | ByteSource, opts: ParseSafe
   const n = Number(n64);
   if (8 + n > src.size) throw new MvError('ST_HEADER_TOO_LARGE', `header length ${n} runs past the end of the ${src.size}-byte file`, { offset: 0 });
   const text = decodeUtf8(src.read(8, n), 'ST_HEADER_INVALID', { offset: 8 });
-  const { value: root, leadingWs, trailingWs } = readJson(text, { code: 'ST_HEADER_INVALID', duplicateCode: 'ST_DUPLICATE_KEY', baseOffset: 8, maxDepth: 8 });
+  // Headers as writers emit them (JSON.stringify output padded with spaces) take the native JSON.parse
+  // (parseCanonical: same value as the strict reader); if anything about such a header is then
+  // refused, the strict reader runs instead, so errors and their offsets are exactly its own.
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x20) end--;
+  const canonical = parseCanonical(end === text.length ? text : text.slice(0, end), HEADER_DEPTH);
+  if (canonical !== undefined) {
+    try {
+      return fromHeader(src, n, { value: fromPlain(canonical), leadingWs: 0, trailingWs: text.length - end }, text, opts);
+    } catch (e) {
+      if (!(e instanceof MvError)) throw e;
+    }
+  }
+  return fromHeader(src, n, readJson(text, { code: 'ST_HEADER_INVALID', duplicateCode: 'ST_DUPLICATE_KEY', baseOffset: 8, maxDepth: HEADER_DEPTH }), text, opts);
+}
 
+const HEADER_DEPTH = 8;
+
+/** The rest of parseSafetensors, from the header's JSON on. */
+function fromHeader(src: ByteSource, n: number, json: { value: JsonNode; leadingWs: number; trailingWs: number }, text: string, opts: ParseSafetensorsOptions): SafetensorsFile {
+  const { value: root, leadingWs, trailingWs } = json;
   const anomalies: StAnomaly[] = [];
   if (leadingWs > 0) anomalies.push('header-leading-whitespace');
   if (trailingWs > 0 && !/^ *$/.test(text.slice(text.length - trailingWs))) anomalies.push('header-trailing-whitespace');
