@@ -6,10 +6,7 @@ import { isErrorCode, MvError, type ErrorCode } from '../core/index.js';
 import type { Method } from '../runtime/index.js';
 import { detectIsolation, type Isolation } from './isolation.js';
 import type { FromWorker, ToWorker, WireFrame, WireTensors } from './protocol.js';
-import { encodeFrame, FrameReader } from './wire.js';
-
-/** Largest frame a worker may send back (results of one batch; far above 4096 rows of any output). */
-const MAX_RESULT_FRAME = 256 * 1024 * 1024;
+import { encodeFrame, FrameReader, MAX_RESULT_FRAME_BYTES } from './wire.js';
 
 export interface PoolOptions {
   /**
@@ -152,7 +149,7 @@ export class WorkerPool {
       this.onMessage(w, m);
     });
     // Frames from the worker: anything malformed means the worker is not behaving; it is replaced.
-    const reader = new FrameReader(MAX_RESULT_FRAME);
+    const reader = new FrameReader(MAX_RESULT_FRAME_BYTES);
     const pipe = proc.stdio[4] as Socket | null;
     pipe?.on('data', (chunk: Buffer) => {
       let messages: unknown[];

@@ -24,6 +24,9 @@ type Typed = InstanceType<(typeof TYPES)[BlobType]>;
 /** Largest frame either side accepts (the length prefix is a u32). */
 export const MAX_FRAME_BYTES = 0xffff_ffff;
 
+/** Largest frame the pool accepts from a worker: one batch's outputs (far above 4096 rows of any model). */
+export const MAX_RESULT_FRAME_BYTES = 256 * 1024 * 1024;
+
 const typeOf = (v: object): BlobType | undefined => {
   if (v instanceof Float64Array) return 'F64';
   if (v instanceof Uint8Array) return 'U8'; // Buffers too

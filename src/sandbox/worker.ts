@@ -9,12 +9,20 @@ import { Socket } from 'node:net';
 import { isMvError } from '../core/index.js';
 import { loadModel, predict, prepareModel, type Model } from '../runtime/index.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { encodeFrame, FrameReader } from './wire.js';
+import { encodeFrame, FrameReader, MAX_RESULT_FRAME_BYTES } from './wire.js';
 
 const models = new Map<string, Model>();
 // After 'ready' (over IPC), everything travels as wire.ts frames on fd 4 (the pool's binary channel).
 const pipe = new Socket({ fd: 4, readable: true, writable: true });
-const send = (m: FromWorker): void => void pipe.write(encodeFrame(m));
+function send(m: FromWorker): void {
+  const frame = encodeFrame(m);
+  // An answer the pool would refuse (it replaces a worker that sends one) becomes an error for that batch.
+  if (frame.length - 4 > MAX_RESULT_FRAME_BYTES && 'id' in m) {
+    const mib = Math.ceil((frame.length - 4) / 2 ** 20);
+    return send({ t: 'error', id: m.id, code: 'INPUT_INVALID', message: `the outputs of this request are ${mib} MiB, above the ${MAX_RESULT_FRAME_BYTES / 2 ** 20} MiB a model worker may answer; send fewer rows per request` });
+  }
+  pipe.write(frame);
+}
 const reader = new FrameReader();
 pipe.on('data', (chunk: Buffer) => {
   for (const m of reader.push(chunk)) handle(m as ToWorker);
