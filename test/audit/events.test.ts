@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACTIONS, encodeEvent, parseEvent, type AuditEvent } from '../../src/audit/index.js';
-import { MvError } from '../../src/core/index.js';
-
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MvError) return e.code;
-    throw e;
-  }
-  return 'OK';
-};
+import { code } from '../support/codes.js';
 
 const base: AuditEvent = {
   seq: 4, time: '2026-12-01T19:09:44.123Z', actor: 'alice', action: 'alias.set',

@@ -3,8 +3,8 @@ import {
   CompactRange, EMPTY_ROOT, consistencyProof, hashChildren, hashLeaf, inclusionProof, rootAt, rootFromLeafHashes,
   verifyConsistency, verifyInclusion,
 } from '../../src/audit/index.js';
-import { MvError } from '../../src/core/index.js';
 import { hex, memoryTree, unhex } from './tree-helper.js';
+import { code } from '../support/codes.js';
 
 // ../shared/spec/signing.md §5.3: the CT reference suite (certificate-transparency-go merkle tests).
 const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(unhex);
@@ -27,16 +27,6 @@ const H = {
   e: 'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
   f: 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
   g: '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
-};
-
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MvError) return e.code;
-    throw e;
-  }
-  return 'OK';
 };
 
 describe('RFC 6962 roots (CT vectors)', () => {

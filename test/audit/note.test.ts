@@ -6,18 +6,8 @@ import {
   openCheckpoint, parseCheckpoint, parseVkey, rootFromLeafHashes, signCheckpoint, signNote, verifyInclusion, verifyNote,
   type NoteVerifier,
 } from '../../src/audit/index.js';
-import { MvError } from '../../src/core/index.js';
 import { hex, unhex } from './tree-helper.js';
-
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MvError) return e.code;
-    throw e;
-  }
-  return 'OK';
-};
+import { code } from '../support/codes.js';
 
 // ../shared/spec/signing.md §5.4 vectors
 const C2SP_VKEY = 'example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k';

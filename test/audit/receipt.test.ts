@@ -4,18 +4,8 @@ import {
   consistencyProof, encodeEvent, formatConsistencyProof, formatTlogProof, inclusionProof, parseConsistencyProof,
   parseTlogProof, parseVkey, rootAt, signCheckpoint, verifyCheckpointConsistency, verifyTlogProof, type AuditEvent,
 } from '../../src/audit/index.js';
-import { MvError } from '../../src/core/index.js';
 import { memoryTree } from './tree-helper.js';
-
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MvError) return e.code;
-    throw e;
-  }
-  return 'OK';
-};
+import { code } from '../support/codes.js';
 
 const SEED = new Uint8Array(createHash('sha256').update('modelvault audit-log test key').digest());
 const ORIGIN = 'example.com/modelvault/audit';

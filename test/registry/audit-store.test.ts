@@ -9,8 +9,8 @@ import {
   parseVkey, rootFromLeafHashes, verifyCheckpointConsistency, verifyConsistency, verifyInclusion, verifyTlogProof,
   openCheckpoint, hashLeaf, signCheckpoint,
 } from '../../src/audit/index.js';
-import { MvError } from '../../src/core/index.js';
 import { AuditStore, type AuditEventInput } from '../../src/registry/audit-store.js';
+import { code } from '../support/codes.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'mv-audit-store-'));
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
@@ -33,16 +33,6 @@ const ev = (i: number): AuditEventInput => ({
   subject: { model: `model-${i % 3}`, version: i + 1, digest: `sha256:${createHash('sha256').update(String(i)).digest('hex')}` },
   before: null, after: { version: i + 1, meta: { n: i } },
 });
-
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MvError) return e.code;
-    throw e;
-  }
-  return 'OK';
-};
 
 /** A log of n entries with a checkpoint after every entry. */
 function filled(n: number) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MvError } from '../../src/core/index.js';
 import { parseSafetensors, writeSafetensors } from '../../src/formats/safetensors/index.js';
 import { TensorBuilder, decodeArtifact, encodeArtifact, type ModelDescription, type Provenance } from '../../src/runtime/index.js';
+import { code } from '../support/codes.js';
 
 export const PROV: Provenance = {
   source_sha256: 'a'.repeat(64),
@@ -21,16 +21,6 @@ export function linearModel(): { desc: ModelDescription; tb: TensorBuilder } {
     graph: { kind: 'linear', coef, intercept, proba: { kind: 'logistic' } },
   };
   return { desc, tb };
-}
-
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MvError) return e.code;
-    throw e;
-  }
-  return 'OK';
 }
 
 function rewrite(bytes: Uint8Array, edit: (model: Record<string, unknown>, tensors: Map<string, { dtype: any; shape: number[]; data: Uint8Array }>, md: Record<string, string>) => void): Uint8Array {

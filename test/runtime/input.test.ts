@@ -3,17 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { MvError } from '../../src/core/index.js';
 import { describeModel, parseCsv, parseNpy, predict, readInput, type InputSchema } from '../../src/runtime/index.js';
 import { build, feats } from './helpers.js';
+import { code } from '../support/codes.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MvError) return e.code;
-    throw e;
-  }
-  return 'OK';
-};
 const schema: InputSchema = {
   n_features: 3,
   named: true,

@@ -2,16 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { MvError } from '../../src/core/index.js';
 import { predict, type Method, type Model, type TreeEnsembleOp } from '../../src/runtime/index.js';
 import { build, feats, flatTrees, type TreeSpec } from './helpers.js';
+import { code } from '../support/codes.js';
 
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MvError) return e.code;
-    throw e;
-  }
-  return 'OK';
-};
 const run = (m: Model, X: number[][], method?: Method) => predict(m, X, method ? { method } : {});
 const arr = (d: Float64Array | readonly unknown[]) => Array.from(d as ArrayLike<unknown>);
 const sig = (x: number) => 1 / (1 + Math.exp(-x));

@@ -3,18 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MvError } from '../../../src/core/index.js';
 import { parseLightgbmModel } from '../../../src/formats/lightgbm/index.js';
+import { code } from '../../support/codes.js';
 
 const FIX = new URL('../../fixtures/lightgbm/', import.meta.url);
 const text = (name: string) => readFileSync(new URL(`${name}.model.txt`, FIX), 'utf8');
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MvError) return e.code;
-    throw e;
-  }
-  return 'OK';
-};
 
 describe('LightGBM text model reader', () => {
   it('reads the hand-written fixtures', () => {

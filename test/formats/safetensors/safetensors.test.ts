@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MvError } from '../../../src/core/index.js';
 import { ST_DTYPES, parseSafetensors, writeSafetensors, type StDtype } from '../../../src/formats/safetensors/index.js';
+import { code } from '../../support/codes.js';
 
 const enc = new TextEncoder();
 
@@ -13,16 +14,6 @@ function file(header: string, data: Uint8Array = new Uint8Array(0), declared?: b
   out.set(h, 8);
   out.set(data, 8 + h.length);
   return out;
-}
-
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MvError) return e.code;
-    throw e;
-  }
-  return 'OK';
 }
 
 const T = (dtype: string, shape: number[], b: number, e: number): string => JSON.stringify({ dtype, shape, data_offsets: [b, e] });

@@ -3,18 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MvError } from '../../../src/core/index.js';
 import { parseUbjson, parseXgboostModel } from '../../../src/formats/xgboost/index.js';
+import { code } from '../../support/codes.js';
 
 const FIX = new URL('../../fixtures/xgboost/', import.meta.url);
 const read = (name: string) => new Uint8Array(readFileSync(new URL(name, FIX)));
-const code = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MvError) return e.code;
-    throw e;
-  }
-  return 'OK';
-};
 
 /** A tiny UBJSON writer for tests (big-endian). */
 function ub(v: unknown): number[] {
