@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import { isMvError, MvError } from '../core/index.js';
-
-/** How long a failed model load is remembered before the next request tries again. */
-const FAILED_LOAD_TTL_MS = 30_000;
 import type { Registry, VersionRecord } from '../registry/index.js';
 import type { InputSchema, Label, Method, OutputSchema } from '../runtime/index.js';
 import type { PoolOptions, PoolResult, WireFrame, WorkerPool } from '../sandbox/index.js';
 import { batchOptIn, createOnnxPool, onnxServed, parseOnnxInfo, runOnnx, type OnnxGraph } from './onnx.js';
+
+/** How long a failed model load is remembered before the next request tries again. */
+const FAILED_LOAD_TTL_MS = 30_000;
 
 /** What the server knows about a loaded model version (from its artifact description, never from code). */
 export interface ServedVersion {
@@ -121,19 +120,19 @@ export class ModelService {
     return this.loaded.has(`${version.model}@${version.version}`);
   }
 
+  /** The stored artifact's bytes; the blob store re-hashes them while reading (REG_BLOB_CORRUPT on a mismatch). */
+  private async artifactBytes(version: VersionRecord): Promise<Buffer> {
+    const chunks: Uint8Array[] = [];
+    for await (const c of this.registry.blobs.read(version.digest)) chunks.push(c);
+    return Buffer.concat(chunks);
+  }
+
   private async load(version: VersionRecord, key: string): Promise<ServedVersion> {
     if (version.format === 'onnx') return this.loadOnnx(version, key);
     if (version.format !== 'modelvault/1') {
       throw new MvError('CONVERT_UNSUPPORTED', `${key} is stored as ${version.format}; only modelvault/1 artifacts are served`);
     }
-    const chunks: Uint8Array[] = [];
-    const hash = createHash('sha256');
-    for await (const c of this.registry.blobs.read(version.digest)) {
-      hash.update(c);
-      chunks.push(c);
-    }
-    if (`sha256:${hash.digest('hex')}` !== version.digest) throw new MvError('REG_BLOB_CORRUPT', `stored bytes of ${key} do not match their digest`);
-    const bytes = Buffer.concat(chunks);
+    const bytes = await this.artifactBytes(version);
     // The artifact is parsed only inside the sandbox; the worker answers with its schemas.
     await this.pool.whenReady();
     const info = (await this.pool.load(key, bytes)) as { input: InputSchema; output: OutputSchema; methods: Method[] } | undefined;
@@ -159,18 +158,12 @@ export class ModelService {
   }
 
   private async loadOnnx(version: VersionRecord, key: string): Promise<ServedVersion> {
-    const chunks: Uint8Array[] = [];
-    const hash = createHash('sha256');
-    for await (const c of this.registry.blobs.read(version.digest)) {
-      hash.update(c);
-      chunks.push(c);
-    }
-    if (`sha256:${hash.digest('hex')}` !== version.digest) throw new MvError('REG_BLOB_CORRUPT', `stored bytes of ${key} do not match their digest`);
+    const bytes = await this.artifactBytes(version);
     // The bytes go to the onnx worker (never a path); ONNX Runtime parses them only there.
     const pool = this.onnxPool();
     await pool.whenReady();
     try {
-      const info = await pool.load(key, Buffer.concat(chunks));
+      const info = await pool.load(key, bytes);
       if (!info) throw new MvError('SANDBOX_UNAVAILABLE', `no ONNX worker could load ${key}`);
       const { tags } = await this.registry.showModel(this.actor, version.model);
       const graph = { ...parseOnnxInfo(info), batch: batchOptIn(tags, version.version) };
