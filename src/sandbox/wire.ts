@@ -27,19 +27,9 @@ export const MAX_FRAME_BYTES = 0xffff_ffff;
 /** Largest frame the pool accepts from a worker: one batch's outputs (far above 4096 rows of any model). */
 export const MAX_RESULT_FRAME_BYTES = 256 * 1024 * 1024;
 
-const typeOf = (v: object): BlobType | undefined => {
-  if (v instanceof Float64Array) return 'F64';
-  if (v instanceof Uint8Array) return 'U8'; // Buffers too
-  if (v instanceof Float32Array) return 'F32';
-  if (v instanceof Int32Array) return 'I32';
-  if (v instanceof Uint32Array) return 'U32';
-  if (v instanceof Int16Array) return 'I16';
-  if (v instanceof Uint16Array) return 'U16';
-  if (v instanceof Int8Array) return 'I8';
-  if (v instanceof BigInt64Array) return 'I64';
-  if (v instanceof BigUint64Array) return 'U64';
-  return undefined;
-};
+const TYPE_NAMES = Object.keys(TYPES) as BlobType[];
+/** The blob type of a typed array (a Buffer is a U8); undefined for DataView and Uint8ClampedArray. */
+const typeOf = (v: object): BlobType | undefined => TYPE_NAMES.find((k) => v instanceof TYPES[k]);
 
 // not `(n + 7) & ~7`: frames may pass 2 GiB, where 32-bit bit operations wrap
 const pad8 = (n: number): number => n + ((8 - (n % 8)) % 8);
