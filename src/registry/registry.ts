@@ -54,17 +54,10 @@ export interface PushInput {
   readonly keepOriginal?: boolean;
 }
 
-export interface PushResult {
-  readonly model: string;
-  readonly version: number;
-  readonly digest: Digest;
-  readonly size: number;
-  readonly format: string;
-  readonly sourceDigest: Digest;
+export interface PushResult extends Pick<VersionRecord, 'model' | 'version' | 'digest' | 'size' | 'format' | 'sourceDigest' | 'signer'> {
   readonly converted: boolean;
   /** False when the same bytes are already a version of this model: nothing new was stored. */
   readonly created: boolean;
-  readonly signer: string | null;
   /** Audit leaf of the version.create event (of the existing version for a duplicate). */
   readonly auditIndex: number;
   /** tlog-proof receipt of that leaf. */
