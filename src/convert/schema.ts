@@ -4,7 +4,20 @@
  * column-preserving operators (identity, scale) so e.g. a scaler in front of a HistGradientBoosting
  * model still accepts NaN.
  */
+import { MvError } from '../core/index.js';
 import type { FeatureSpec, FeatureType, IrTensor, Op } from '../runtime/index.js';
+
+/**
+ * Most input features a converted model may declare. The input schema (one entry per feature) and
+ * column lists are sized by a count the file states, so a larger claim is refused before anything is
+ * allocated for it (scikit-learn's HashingVectorizer default is 2^20).
+ */
+export const MAX_FEATURES = 1 << 20;
+
+/** LIMIT_EXCEEDED when a model file claims more than MAX_FEATURES input features. */
+export function assertFeatureCount(n: number, where: string, path: readonly (string | number)[]): void {
+  if (n > MAX_FEATURES) throw new MvError('LIMIT_EXCEEDED', `${where} is ${n}; at most ${MAX_FEATURES} input features are supported`, { path, actual: n });
+}
 
 interface Req {
   readonly type: FeatureType;

@@ -1,5 +1,6 @@
 import { MvError, indexUnique } from '../core/index.js';
 import type { XgbModel } from '../formats/xgboost/index.js';
+import { assertFeatureCount } from './schema.js';
 import { TensorBuilder, type Activation, type FeatureSpec, type IrTensor, type Label, type LinearOp, type ModelDescription, type Op, type TreeEnsembleOp } from '../runtime/index.js';
 
 /**
@@ -74,6 +75,7 @@ const margin = (link: ObjectiveRow['link'], b: number): number => (link === 'log
 export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = {}): XgboostConversion {
   const obj = OBJECTIVE_BY_NAME.get(m.objective);
   if (!obj) throw new MvError('CONVERT_UNSUPPORTED', `XGBoost objective ${JSON.stringify(m.objective)} is not supported (supported: ${XGB_OBJECTIVES.map((o) => o.name).join(', ')})`, { path: ['learner', 'objective', 'name'] });
+  assertFeatureCount(m.numFeature, 'num_feature', ['learner', 'learner_model_param', 'num_feature']);
   const K = Math.max(1, m.numClass);
   const tb = new TensorBuilder();
   if (m.booster === 'gblinear') return finish(m, obj, opts, tb, gblinearOp(m, obj, tb, K));

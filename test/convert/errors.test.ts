@@ -164,6 +164,22 @@ describe('property: mutated real graphs only raise MvError', () => {
       { numRuns: 300 },
     );
   });
+
+  it('a claim of 10^9 input features is refused before anything is sized by it (it once ran the process out of memory)', () => {
+    for (const f of ['pipeline_column_transformer_logreg.joblib', 'random_forest_classifier.joblib']) {
+      const value = parsePickle(bytes[FILES.indexOf(f)]!, { profile: 'joblib' }).value!;
+      let claimed = 0;
+      for (const d of dicts(value)) {
+        const k = d.keys.indexOf('n_features_in_');
+        if (k >= 0) {
+          d.values[k] = 1e9;
+          claimed++;
+        }
+      }
+      expect(claimed).toBeGreaterThan(0);
+      expect(codeOf(() => convertGraph(value, OPTS)), f).toBe('LIMIT_EXCEEDED');
+    }
+  });
 });
 
 describe('property: convertFile over mutated files only raises MvError', () => {

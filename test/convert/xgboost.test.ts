@@ -56,6 +56,12 @@ describe('XGBoost → artifact → predict equals xgboost 1.7.4 (1e-5)', () => {
       else if (name !== 'dart_regression') close(predict(model, X).data as Float64Array, exp.margin_2_rounds);
     }
   });
+  it('a claim of 10^9 features (num_feature) is refused before the input schema is sized by it', () => {
+    const json = JSON.parse(readFileSync(new URL('reg_squarederror.json', FIX), 'utf8')) as { learner: { learner_model_param: { num_feature: string } } };
+    json.learner.learner_model_param.num_feature = '1000000000';
+    const m = parseXgboostModel(new TextEncoder().encode(JSON.stringify(json)));
+    expect(() => xgboostToDescription(m)).toThrow(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
+  });
   it('XGBClassifier Booster snapshot with the wrapper classes', () => {
     const exp = JSON.parse(readFileSync(new URL('xgb_classifier.expected.json', FIX), 'utf8')) as { input: (number | null)[][]; classes: number[]; predict: number[]; predict_proba: number[][] };
     const { description, tensors } = xgboostToDescription(parseXgboostModel(read('xgb_classifier.snapshot.ubj')), { classes: exp.classes });

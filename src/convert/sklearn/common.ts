@@ -5,6 +5,7 @@
 import { MvError } from '../../core/index.js';
 import type { IrDtype, Label, Method, Op, TensorBuilder, TensorRef } from '../../runtime/index.js';
 import type { PyValue } from '../py.js';
+import { assertFeatureCount } from '../schema.js';
 import { State, type Path } from '../state.js';
 
 export type Role = 'classifier' | 'regressor' | 'transformer';
@@ -44,9 +45,18 @@ export function addTensor(ctx: Ctx, s: State, field: string, dtype: IrDtype, sha
   return ctx.tb.add(ctx.tb.fresh(tensorName(s, field)), dtype, shape, data);
 }
 
-/** `n_features_in_` (≥ 0.24) or undefined. */
-export function nFeaturesIn(s: State): number | undefined {
-  return s.has('n_features_in_') ? s.int('n_features_in_') : undefined;
+/** A count of input features read from the state: an integer in [0, MAX_FEATURES] (else CONVERT_STATE_INVALID / LIMIT_EXCEEDED). */
+export function featureCount(s: State, field: string): number {
+  const n = s.int(field);
+  if (n < 0) s.fail(`${field} must be ≥ 0, got ${n}`, field);
+  assertFeatureCount(n, field, s.at(field));
+  return n;
+}
+
+/** `n_features_in_` (≥ 0.24), else the older `fallback` field when given and present, else undefined. */
+export function nFeaturesIn(s: State, fallback?: string): number | undefined {
+  if (s.has('n_features_in_')) return featureCount(s, 'n_features_in_');
+  return fallback !== undefined && s.has(fallback) ? featureCount(s, fallback) : undefined;
 }
 
 /** `feature_names_in_` as strings, when present. */

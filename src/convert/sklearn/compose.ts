@@ -100,7 +100,7 @@ export function resolveColumns(spec: PyValue, n: number, names: readonly string[
 /** ColumnTransformer: each fitted (transformer, columns) applied to the same input, outputs concatenated. */
 export function mapColumnTransformer(s: State, ctx: Ctx): Mapped {
   requireFitted(s, 'transformers_');
-  const n = nFeaturesIn(s) ?? (s.has('_n_features') ? s.int('_n_features') : s.fail('no n_features_in_'));
+  const n = nFeaturesIn(s, '_n_features') ?? s.fail('no n_features_in_');
   const names = featureNamesIn(s);
   const parts: Op[] = [];
   let nOut = 0;

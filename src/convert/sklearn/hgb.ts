@@ -82,7 +82,7 @@ function mapHgb(s: State, ctx: Ctx, role: 'classifier' | 'regressor'): Mapped {
   const classes = role === 'classifier' ? s.labels() : undefined;
   const K = s.has('n_trees_per_iteration_') ? s.int('n_trees_per_iteration_') : 1;
   if (classes && K !== (classes.length > 2 ? classes.length : 1)) s.fail(`n_trees_per_iteration_ ${K} for ${classes.length} classes`);
-  const nIn = nFeaturesIn(s) ?? (s.has('_n_features') ? s.int('_n_features') : undefined);
+  const nIn = nFeaturesIn(s, '_n_features');
   if (nIn === undefined) return s.fail('cannot tell the number of features');
   const baseline = s.vec('_baseline_prediction');
   if (baseline.length !== K) s.fail(`_baseline_prediction has ${baseline.length} values for ${K} trees per iteration`, '_baseline_prediction');

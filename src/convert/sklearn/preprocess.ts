@@ -145,7 +145,7 @@ const MAX_POLY_OUTPUTS = 1_000_000;
 
 export function mapPolynomialFeatures(s: State, ctx: Ctx): Mapped {
   requireFitted(s, 'n_output_features_');
-  const n = nFeaturesIn(s) ?? (s.has('n_input_features_') ? s.int('n_input_features_') : s.fail('no n_features_in_'));
+  const n = nFeaturesIn(s, 'n_input_features_') ?? s.fail('no n_features_in_');
   let minD: number;
   let maxD: number;
   if (s.has('_max_degree')) {

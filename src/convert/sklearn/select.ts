@@ -2,7 +2,7 @@
  * Feature selectors and the standalone MissingIndicator: transforms that only pick or flag columns.
  * The support mask is recomputed exactly as scikit-learn's `_get_support_mask` (1.2) does.
  */
-import { featureNamesIn, nFeaturesIn, requireFitted, type Ctx, type Mapped, type State } from './common.js';
+import { featureCount, featureNamesIn, nFeaturesIn, requireFitted, type Ctx, type Mapped, type State } from './common.js';
 import { scalarNumber } from '../py.js';
 import { itemsOf } from '../state.js';
 
@@ -47,7 +47,7 @@ export function mapRfe(s: State, ctx: Ctx): Mapped {
 /** MissingIndicator on its own: one 0/1 column per features_ entry (an impute op that keeps nothing). */
 export function mapMissingIndicator(s: State, ctx: Ctx): Mapped {
   requireFitted(s, 'features_');
-  const n = nFeaturesIn(s) ?? s.int('_n_features');
+  const n = nFeaturesIn(s) ?? featureCount(s, '_n_features');
   const features = itemsOf(s.req('features_'), s.at('features_')).map((x, i) => {
     const k = scalarNumber(x);
     if (k === undefined || !Number.isInteger(k) || k < 0 || k >= n) return s.fail(`features_[${i}] is not a feature index`, 'features_');

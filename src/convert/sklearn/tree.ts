@@ -62,7 +62,7 @@ function mapTrees(s: State, ctx: Ctx, role: 'classifier' | 'regressor', single: 
   const nClasses = classes?.length ?? 1;
   const trees = estimatorTrees(s, single);
   const first = trees[0]!;
-  const nIn = nFeaturesIn(s) ?? nFeaturesIn(first) ?? (first.has('n_features_') ? first.int('n_features_') : undefined);
+  const nIn = nFeaturesIn(s) ?? nFeaturesIn(first, 'n_features_');
   if (nIn === undefined) s.fail('cannot tell the number of features (no n_features_in_)');
   const b = new EnsembleBuilder(s, role === 'classifier' ? nClasses : 1, nIn);
   let missing = false;
