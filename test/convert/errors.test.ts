@@ -97,6 +97,22 @@ describe('malformed state', () => {
     expect(isMvError(err) && err.at.path).toEqual(['steps', '1', 'clf', 'coef_']);
   });
 
+  it('PolynomialFeatures: a claimed degree or output count never makes the converter enumerate past the claim', async () => {
+    const cases: [Record<string, number>, string][] = [
+      [{ _max_degree: 64 }, 'CONVERT_STATE_INVALID'],
+      [{ n_features_in_: 2 ** 20 }, 'CONVERT_STATE_INVALID'],
+      [{ n_features_in_: 2 ** 20, n_output_features_: 1000 }, 'CONVERT_UNSUPPORTED'], // a 1000 × 2^20 powers table
+    ];
+    for (const [edits, want] of cases) {
+      const { value } = await loadGraph('polynomial_features.joblib');
+      const d = stateOf(value);
+      for (const [k, v] of Object.entries(edits)) d.values[d.keys.indexOf(k)] = v;
+      const t = Date.now();
+      expect(codeOf(() => convertGraph(value, OPTS)), JSON.stringify(edits)).toBe(want);
+      expect(Date.now() - t).toBeLessThan(2000);
+    }
+  });
+
   it('a tree whose child points backwards is refused (no cycles reach the runtime)', async () => {
     const { value } = await loadGraph('decision_tree_regressor.joblib');
     const nodes = get(get(value, 'tree_'), 'nodes') as NdArray;

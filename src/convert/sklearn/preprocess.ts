@@ -121,7 +121,7 @@ export function mapSimpleImputer(s: State, ctx: Ctx): Mapped {
  * sklearn `PolynomialFeatures._combinations` → `powers_` (a property, not pickled): degrees
  * max(1, min_degree)…max_degree, combinations (interaction_only) or with replacement, bias first.
  */
-export function polynomialPowers(nFeatures: number, minDegree: number, maxDegree: number, interactionOnly: boolean, includeBias: boolean): number[][] {
+export function polynomialPowers(nFeatures: number, minDegree: number, maxDegree: number, interactionOnly: boolean, includeBias: boolean, limit = Infinity): number[][] {
   const out: number[][] = [];
   const emit = (combo: number[]): void => {
     const row = new Array<number>(nFeatures).fill(0);
@@ -129,7 +129,9 @@ export function polynomialPowers(nFeatures: number, minDegree: number, maxDegree
     out.push(row);
   };
   if (includeBias) emit([]);
+  // stops once past `limit` rows: a mismatching claim must not make us enumerate every combination
   const rec = (start: number, left: number, combo: number[]): void => {
+    if (out.length > limit) return;
     if (left === 0) { emit(combo); return; }
     for (let f = start; f < nFeatures; f++) {
       combo.push(f);
@@ -142,6 +144,8 @@ export function polynomialPowers(nFeatures: number, minDegree: number, maxDegree
 }
 
 const MAX_POLY_OUTPUTS = 1_000_000;
+/** Entries of the powers_ table (outputs × inputs) the converter builds. */
+const MAX_POLY_POWERS = 1 << 24;
 
 export function mapPolynomialFeatures(s: State, ctx: Ctx): Mapped {
   requireFitted(s, 'n_output_features_');
@@ -156,9 +160,9 @@ export function mapPolynomialFeatures(s: State, ctx: Ctx): Mapped {
     maxD = s.int('degree');
   }
   const nOut = s.int('n_output_features_');
-  if (nOut > MAX_POLY_OUTPUTS || maxD > 64) s.unsupported(`${nOut} polynomial output features`);
-  const powers = polynomialPowers(n, minD, maxD, s.bool('interaction_only', false), s.bool('include_bias', true));
-  if (powers.length !== nOut) s.fail(`computed ${powers.length} output features but n_output_features_ is ${nOut}`, 'n_output_features_');
+  if (nOut > MAX_POLY_OUTPUTS || maxD > 64 || nOut * n > MAX_POLY_POWERS) s.unsupported(`${nOut} polynomial output features of ${n} inputs`);
+  const powers = polynomialPowers(n, minD, maxD, s.bool('interaction_only', false), s.bool('include_bias', true), nOut);
+  if (powers.length !== nOut) s.fail(`computed ${powers.length > nOut ? `more than ${nOut}` : powers.length} output features but n_output_features_ is ${nOut}`, 'n_output_features_');
   const op = {
     kind: 'polynomial' as const,
     name: s.shortName,
