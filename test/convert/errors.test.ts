@@ -181,6 +181,34 @@ describe('property: mutated real graphs only raise MvError', () => {
     );
   });
 
+  it('every single field set to 10^9, 3 or -1, exhaustively: only MvError, and each conversion stays quick', () => {
+    let tried = 0;
+    FILES.forEach((_, fi) => {
+      const nDicts = dicts(parsePickle(bytes[fi]!, { profile: 'joblib' }).value!).length;
+      for (let di = 0; di < nDicts; di++) {
+        for (const junkValue of [1e9, 3, -1]) {
+          for (let ki = 0; ; ki++) {
+            const value = parsePickle(bytes[fi]!, { profile: 'joblib' }).value!;
+            const d = dicts(value)[di]!;
+            if (ki >= d.keys.length) break;
+            d.values[ki] = junkValue;
+            const t = Date.now();
+            try {
+              const c = convertGraph(value, OPTS);
+              const m = loadModel(encodeArtifact(c.ir, c.tensors, c.ir.provenance));
+              predict(m, [new Array(m.ir.input.n_features).fill(0.5).map((x, j) => (m.ir.input.features[j]!.type === 'string' ? 'red' : x))]);
+            } catch (e) {
+              if (!isMvError(e)) throw e;
+            }
+            expect(Date.now() - t, `${FILES[fi]} ${String(d.keys[ki])} = ${junkValue}`).toBeLessThan(5000);
+            tried++;
+          }
+        }
+      }
+    });
+    expect(tried).toBeGreaterThan(1000);
+  }, 120_000);
+
   it('a claim of 10^9 input features is refused before anything is sized by it (it once ran the process out of memory)', () => {
     for (const f of ['pipeline_column_transformer_logreg.joblib', 'random_forest_classifier.joblib']) {
       const value = parsePickle(bytes[FILES.indexOf(f)]!, { profile: 'joblib' }).value!;
