@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import { lazyValidator, MvError } from '../core/index.js';
-import { parseCanonical, parseSafetensors, readJson, toPlain, writeSafetensors, type SafetensorsFile, type StTensorInput } from '../formats/safetensors/index.js';
+import { parseSafetensors, parseValues, readJson, toPlain, writeSafetensors, type SafetensorsFile, type StTensorInput } from '../formats/safetensors/index.js';
 import { ARTIFACT_FORMAT, MODEL_IR_VERSION, type ModelIR, type Op, type Provenance, type TensorRef } from './ir.js';
 import schema from './schema/model-v1.json' with { type: 'json' };
 import { IR_DTYPE_BYTES, numelOf, type IrTensor, type IrTypedArray } from './tensors.js';
@@ -135,7 +135,7 @@ export function readDescription(file: SafetensorsFile): ModelIR {
     throw new MvError('ARTIFACT_INVALID', `__metadata__ must have exactly the keys format and model, found ${keys.join(', ')}`, { path: ['__metadata__'] });
   }
   if (md.format !== ARTIFACT_FORMAT) throw new MvError('ARTIFACT_INVALID', `unsupported artifact format ${JSON.stringify(md.format)} (expected ${ARTIFACT_FORMAT})`, { path: ['__metadata__', 'format'] });
-  const plain = parseCanonical(md.model!, MAX_DEPTH) ?? toPlain(readJson(md.model!, { code: 'ARTIFACT_INVALID', duplicateCode: 'ARTIFACT_INVALID', maxDepth: MAX_DEPTH }).value);
+  const plain = parseValues(md.model!, MAX_DEPTH) ?? toPlain(readJson(md.model!, { code: 'ARTIFACT_INVALID', duplicateCode: 'ARTIFACT_INVALID', maxDepth: MAX_DEPTH }).value);
   assertModelIR(plain);
   return plain;
 }

@@ -245,8 +245,9 @@ export function compileScaleLinear(scales: readonly ScaleOp[], op: LinearOp, t: 
   const subDiv = one !== null && one.sub !== null && one.div !== null && one.mul === null && one.add === null && !one.clip && (K === 1 || K === 3);
   const sub = subDiv ? one.sub! : coef;
   const div = subDiv ? one.div! : coef;
-  // predict is synchronous and never re-entered, so scratch buffers per kernel are safe to share
-  const scratch = new Float64Array(LABEL_BLOCK * K);
+  // predict is synchronous and never re-entered, so scratch buffers per kernel are safe to share;
+  // `scratch` grows on use (a load must not pay for a 1,024-row block a single-row caller never needs)
+  let scratch = new Float64Array(0);
   const row = new Float64Array(F);
   /** raw scores of n rows from row r0 of x into raw from ro (n × K); false on a non-finite value. */
   function fill(x: Float64Array, r0: number, n: number, raw: Float64Array, ro: number): boolean {
@@ -261,6 +262,7 @@ export function compileScaleLinear(scales: readonly ScaleOp[], op: LinearOp, t: 
     },
     labels(x, n, classes) {
       const labels = new Array<Label>(n);
+      if (scratch.length < Math.min(n, LABEL_BLOCK) * K) scratch = new Float64Array(Math.min(n, LABEL_BLOCK) * K);
       for (let b0 = 0; b0 < n; b0 += LABEL_BLOCK) {
         const bn = Math.min(LABEL_BLOCK, n - b0);
         if (!fill(x, b0, bn, scratch, 0)) return null;
