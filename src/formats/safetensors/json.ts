@@ -218,14 +218,23 @@ export function toPlain(n: JsonNode): unknown {
   }
 }
 
-/** True when no array/object in v is nested more than `max` levels deep (iterative: v may be hostile). */
-function nestedAtMost(v: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[v, 0]];
-  while (stack.length > 0) {
-    const [x, d] = stack.pop()!;
-    if (x === null || typeof x !== 'object') continue;
-    if (d >= max) return false;
-    for (const c of Array.isArray(x) ? x : Object.values(x)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+/**
+ * True when no container in x nests `levels` or more deep and every key and string is well-formed
+ * UTF-16 (no lone surrogate, which readJson refuses). The recursion is bounded by `levels`.
+ */
+function plainOk(x: object, levels: number): boolean {
+  if (levels <= 0) return false;
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) {
+      const c: unknown = x[i];
+      if (typeof c === 'string' ? !c.isWellFormed() : c !== null && typeof c === 'object' && !plainOk(c, levels - 1)) return false;
+    }
+    return true;
+  }
+  const o = x as Record<string, unknown>;
+  for (const k in o) {
+    const c = o[k];
+    if (!k.isWellFormed() || (typeof c === 'string' ? !c.isWellFormed() : c !== null && typeof c === 'object' && !plainOk(c, levels - 1))) return false;
   }
   return true;
 }
@@ -235,20 +244,20 @@ function nestedAtMost(v: unknown, max: number): boolean {
  * for the value it parses to, as our writers produce — else undefined, and the caller uses readJson.
  * Sound as a fast path of readJson: a repeated key is dropped by JSON.parse and so cannot survive the
  * round trip, and neither can whitespace, number spellings that lose information (`1e400`, `-0`,
- * `1.0`, integers beyond 2^53) or reordered integer keys. Texts with `\u` escapes (the only way to
- * write a lone surrogate, which readJson refuses) and values nested deeper than readJson's `maxDepth`
- * are left to readJson too: whatever this accepts, readJson accepts with the same value.
+ * `1.0`, integers beyond 2^53) or reordered integer keys. JSON.stringify writes a `\u` escape only
+ * for a control character (readJson reads it as the same character) or a lone surrogate (which
+ * readJson refuses, and so is left to it, as are values nested deeper than readJson's `maxDepth`):
+ * whatever this accepts, readJson accepts with the same value.
  */
 export function parseCanonical(text: string, maxDepth: number): unknown {
-  if (text.includes('\\u')) return undefined;
   let v: unknown;
   try {
     v = JSON.parse(text);
-    if (!nestedAtMost(v, maxDepth - 1) || JSON.stringify(v) !== text) return undefined;
   } catch {
     return undefined;
   }
-  return v;
+  const ok = typeof v === 'string' ? v.isWellFormed() : v === null || typeof v !== 'object' || plainOk(v, maxDepth - 1);
+  return ok && JSON.stringify(v) === text ? v : undefined;
 }
 
 /** Occurrences of `ch` in `s` (native indexOf: far cheaper than a character loop in JS). */
@@ -327,7 +336,7 @@ export function fromPlain(v: unknown): JsonNode {
     case 'string':
       return { kind: 'string', value: v, at: 0 };
     case 'number':
-      return { kind: 'number', lexeme: JSON.stringify(v), value: v, at: 0 };
+      return { kind: 'number', lexeme: Number.isFinite(v) ? String(v) : 'null', value: v, at: 0 };
     case 'boolean':
       return { kind: 'bool', value: v, at: 0 };
     default:

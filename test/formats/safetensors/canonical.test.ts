@@ -65,6 +65,14 @@ describe('safetensors canonical-header fast path', () => {
     expect(outcome(file(dup, 1))).toEqual({ code: 'ST_DUPLICATE_KEY' });
     const big = '{"a":{"dtype":"U8","shape":[9007199254740993],"data_offsets":[0,1]}}';
     expect(outcome(file(big, 1))).toMatchObject({ code: expect.stringMatching(/^ST_/) });
+    // JSON.stringify writes a lone surrogate as a \u escape: canonical, yet the strict reader refuses it
+    for (const bad of ['\ud800', 'a\udc00b']) {
+      const lone = JSON.stringify({ __metadata__: { [bad]: 'x' }, a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } });
+      expect(outcome(file(lone, 1))).toEqual({ code: 'ST_HEADER_INVALID' });
+      expect(outcome(file(lone.replace('"x"', JSON.stringify(bad)).replace(JSON.stringify(bad), '"k"'), 1))).toEqual({ code: 'ST_HEADER_INVALID' });
+    }
+    const control = JSON.stringify({ __metadata__: { k: '\u0001' }, a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } });
+    expect(outcome(file(control, 1))).toMatchObject({ metadata: { k: '\u0001' } });
   });
 });
 
