@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """scikit-learn side of bench/predict/run.mjs: fits the three benchmark models, saves them with
-joblib (uncompressed), writes the 100,000-row batch as raw little-endian float64, and times
-joblib.load, single-row predict and batch predict (n_jobs=1; run with OMP_NUM_THREADS=1).
-Prints one JSON object on stdout."""
+joblib (uncompressed) and writes the 100,000-row batch as raw little-endian float64; prints one JSON
+line (files, sizes, the first 1,000 batch predictions), then times on request: each stdin line
+`load|single|batch NAME N` is answered with one JSON line {"median_s": …} (the median of N timed
+calls: joblib.load of the file, predict of one row, cycling over 300 different rows, or predict of
+the whole batch, n_jobs=1; run with OMP_NUM_THREADS=1). Requests alternate with the Node side's
+rounds, so both sides are measured under the same machine conditions. Exits at end of input."""
+import itertools
 import json
 import os
 import statistics
@@ -43,26 +47,26 @@ def median_time(fn, n):
 
 
 result = {'sklearn': sklearn.__version__, 'numpy': np.__version__, 'rows': rows, 'models': {}}
+loaded = {}
+rows_single = itertools.cycle([Xb[i:i + 1] for i in range(300)])
 for name, est in models.items():
     est.fit(X, y)
     path = os.path.join(out, name + '.joblib')
     joblib.dump(est, path)
-    load = median_time(lambda: joblib.load(path), 7)
     m = joblib.load(path)
     if hasattr(m, 'n_jobs'):
         m.n_jobs = 1
-    rows_single = [Xb[i:i + 1] for i in range(300)]
-    for r in rows_single[:20]:
-        m.predict(r)
-    ts = []
-    for r in rows_single:
-        t = time.perf_counter()
-        m.predict(r)
-        ts.append(time.perf_counter() - t)
-    single = statistics.median(ts)
-    m.predict(Xb)
-    batch = median_time(lambda: m.predict(Xb), 11)
-    pred = m.predict(Xb[:1000]).tolist()
-    result['models'][name] = {'file': path, 'bytes': os.path.getsize(path), 'load_s': load, 'single_s': single,
-                              'batch_s': batch, 'first_1000_predict': pred}
-print(json.dumps(result))
+    loaded[name] = (path, m)
+    result['models'][name] = {'file': path, 'bytes': os.path.getsize(path), 'first_1000_predict': m.predict(Xb[:1000]).tolist()}
+print(json.dumps(result), flush=True)
+
+for line in sys.stdin:
+    what, name, n = line.split()
+    path, m = loaded[name]
+    if what == 'load':
+        t = median_time(lambda: joblib.load(path), int(n))
+    elif what == 'single':
+        t = median_time(lambda: m.predict(next(rows_single)), int(n))
+    else:
+        t = median_time(lambda: m.predict(Xb), int(n))
+    print(json.dumps({'median_s': t}), flush=True)
