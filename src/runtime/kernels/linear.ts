@@ -125,8 +125,10 @@ function scaleRow(s: ScaleStep, row: Float64Array, F: number): boolean {
 /**
  * StandardScaler (sub, div) → 3 targets, the common multiclass case: four rows at a time (twelve
  * independent sums hide the add latency; each sum still adds its terms in order j = 0, 1, …).
- * A non-finite input gives a non-finite scaled value, so checking the scaled values is enough; the
- * sum of (v − v) over the four rows is 0 only when all four are finite. Does n4 rows (a multiple of
+ * Only the sums are checked: a non-finite input gives a non-finite scaled value, and a non-finite
+ * term a non-finite sum (NaN and ±Infinity survive + and ×, and Infinity × 0 is NaN); a sum of (v − v)
+ * is 0 only when every v is finite. A sum that overflows from finite terms falls back too, which is
+ * harmless: the general path then computes the same. Does n4 rows (a multiple of
  * 4, never 0: the caller does the rest and small batches through rawGeneric, so V8 never compiles
  * this loop without type feedback) from row offset xo of x into raw from ro; false on a non-finite value.
  */
@@ -148,7 +150,6 @@ function rawSubDiv3(x: Float64Array, xo: number, n4: number, F: number, sub: Flo
       const vc = (x[o1 + j]! - sj) / dj;
       const vd = (x[o2 + j]! - sj) / dj;
       const ve = (x[o3 + j]! - sj) / dj;
-      if (va - va + (vc - vc) + (vd - vd) + (ve - ve) !== 0) return false;
       const k0 = coef[j]!;
       const k1 = coef[F + j]!;
       const k2 = coef[F2 + j]!;
@@ -165,6 +166,7 @@ function rawSubDiv3(x: Float64Array, xo: number, n4: number, F: number, sub: Flo
       e1 += ve * k1;
       e2 += ve * k2;
     }
+    if (a0 - a0 + (a1 - a1) + (a2 - a2) + (c0 - c0) + (c1 - c1) + (c2 - c2) + (d0 - d0) + (d1 - d1) + (d2 - d2) + (e0 - e0) + (e1 - e1) + (e2 - e2) !== 0) return false;
     const r = ro + 3 * i;
     raw[r] = a0 + b0;
     raw[r + 1] = a1 + b1;
@@ -198,13 +200,13 @@ function rawSubDiv1(x: Float64Array, xo: number, n4: number, F: number, sub: Flo
       const vc = (x[o1 + j]! - sj) / dj;
       const vd = (x[o2 + j]! - sj) / dj;
       const ve = (x[o3 + j]! - sj) / dj;
-      if (va - va + (vc - vc) + (vd - vd) + (ve - ve) !== 0) return false;
       const k = coef[j]!;
       a += va * k;
       c += vc * k;
       d += vd * k;
       e += ve * k;
     }
+    if (a - a + (c - c) + (d - d) + (e - e) !== 0) return false;
     raw[ro + i] = a + b0;
     raw[ro + i + 1] = c + b0;
     raw[ro + i + 2] = d + b0;
