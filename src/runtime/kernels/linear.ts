@@ -270,7 +270,14 @@ export function compileScaleLinear(scales: readonly ScaleOp[], op: LinearOp, t: 
         if (!fill(x, b0, bn, scratch, 0)) return null;
         // the same decisions as linearHead's predict (argmaxRow; binary: raw > 0)
         if (K === 1) for (let i = 0; i < bn; i++) labels[b0 + i] = classes[scratch[i]! > 0 ? 1 : 0]!;
-        else for (let i = 0; i < bn; i++) labels[b0 + i] = classes[argmaxRow(scratch, i, K)]!;
+        else if (K === 3) {
+          // argmaxRow inlined (the first of equal maxima; the sums are finite here)
+          for (let i = 0; i < bn; i++) {
+            const a = scratch[3 * i]!;
+            const b = scratch[3 * i + 1]!;
+            labels[b0 + i] = classes[scratch[3 * i + 2]! > (b > a ? b : a) ? 2 : b > a ? 1 : 0]!;
+          }
+        } else for (let i = 0; i < bn; i++) labels[b0 + i] = classes[argmaxRow(scratch, i, K)]!;
       }
       return labels;
     },
