@@ -45,6 +45,8 @@ describe('packed tree layout decides exactly like the reference loops', () => {
           const a = compileTrees(op, tb.tensors, head, { packed: true }).run(frame, 'predict').data;
           const b = compileTrees(op, tb.tensors, head, { packed: false }).run(frame, 'predict').data;
           expect(Array.from(a)).toEqual(Array.from(b));
+          // blocks of 2 rows: dense and NaN blocks mixed, a short last block
+          for (const packed of [true, false]) expect(Array.from(compileTrees(op, tb.tensors, head, { packed, blockRows: 2 }).run(frame, 'predict').data)).toEqual(Array.from(b));
         }),
         { numRuns: 300 },
       );
@@ -110,6 +112,8 @@ describe('packed descent (8-row groups and tails) equals the reference traversal
           const a = compileTrees(op, tb.tensors, head, { packed: true }).run(frame, 'predict').data;
           const b = compileTrees(op, tb.tensors, head, { packed: false }).run(frame, 'predict').data;
           expect(Array.from(a)).toEqual(Array.from(b));
+          // blocks of 2 rows: dense and NaN blocks mixed, a short last block
+          for (const packed of [true, false]) expect(Array.from(compileTrees(op, tb.tensors, head, { packed, blockRows: 2 }).run(frame, 'predict').data)).toEqual(Array.from(b));
         }),
         { numRuns: 300 },
       );
@@ -129,5 +133,16 @@ describe('XGBoost missing-value marker', () => {
       const out = compileTrees(op, tb.tensors, { classifier: false, nClasses: 0 }, { packed }).run({ rows: 3, cols: 1, data: Float64Array.from([999, 5, -5]) }, 'predict').data;
       expect(Array.from(out)).toEqual([1, 2, 1]);
     }
+  });
+
+  it('a float32 overflow is reported at its own row when blocks split the rows', () => {
+    const tb = new TensorBuilder();
+    const { extra: _e, n_nodes, n_trees, ...refs } = flatTrees(tb, [[{ f: 0, t: 0, l: 1, r: 2, ml: 1 }, { leaf: [1] }, { leaf: [2] }]], 1);
+    const op: TreeEnsembleOp = {
+      kind: 'tree-ensemble', split: 'xgboost', n_features: 1, n_trees, n_nodes, value_width: 1, n_outputs: 1, aggregation: 'sum', base: [0], leaf_normalize: false,
+      activation: { kind: 'identity' }, decision: false, ...refs, groups: tb.add('g', 'I32', [1], [0]),
+    };
+    const run = (): unknown => compileTrees(op, tb.tensors, { classifier: false, nClasses: 0 }, { blockRows: 2 }).run({ rows: 6, cols: 1, data: Float64Array.from([1, 2, 3, 4, 5, 1e39]) }, 'predict');
+    expect(run).toThrow(/row 5, column 0/);
   });
 });

@@ -653,8 +653,18 @@ function leafValues(op: TreeEnsembleOp, t: Tensors): Float64Array {
   return out;
 }
 
-/** Rows per block: a block of features and leaf ids stays in cache while every tree passes over it. */
-const BLOCK_ROWS = 1024;
+/**
+ * Rows per block. Every tree passes over a block of rows, so each block reads all the tree data once
+ * more (5 MB for a 100-tree random forest) while the block's rows should stay in cache: blocks grow
+ * with the trees, to about an eighth of the tree data in rows, from 1,024 up to 16,384 rows or 4 MiB.
+ * Measured (2-core EPYC, 100,000 rows): RandomForest(100) 1.26–1.36× faster with 8,192–16,384 rows
+ * than with 1,024; HistGradientBoosting (0.5 MB of trees) flat from 1,024 to 2,048, slower beyond.
+ */
+function blockRowsFor(treeBytes: number, rowBytes: number): number {
+  let rows = 1024;
+  while (rows < 16_384 && rows * rowBytes * 8 < treeBytes && 2 * rows * rowBytes <= 4 << 20) rows *= 2;
+  return rows;
+}
 
 const FINITE: Readonly<Record<TreeEnsembleOp['split'], FinitePolicy>> = {
   'sklearn-tree': 'finite',
@@ -683,6 +693,8 @@ function buildSoa(op: TreeEnsembleOp, t: Tensors): Soa {
 export interface TreeKernelOptions {
   /** Use the packed branch-free layout when the trees allow it (default true; false = reference loops). */
   readonly packed?: boolean;
+  /** Rows per block (default blockRowsFor the ensemble; tests use tiny blocks). */
+  readonly blockRows?: number;
 }
 
 /**
@@ -733,6 +745,9 @@ function buildTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKe
   const finite: FinitePolicy = op.split === 'sklearn-tree' && op.missing_left ? 'allow-nan' : FINITE[op.split];
   const divisor = op.aggregation === 'mean' ? (op.divisor ?? T) : 1;
   const rejectF32Overflow = op.split === 'sklearn-tree' || op.split === 'xgboost';
+  const packed = packed32 ?? packed64;
+  const treeBytes = values.byteLength + (packed ? packed.feature.byteLength * 3 + packed.thr.byteLength + packed.nanRight.byteLength : soa.left.length * 24);
+  const BLOCK_ROWS = opts.blockRows ?? blockRowsFor(treeBytes, F * (castRow ? 4 : 8));
 
   /** raw scores n × K, tree-major over blocks of rows. */
   function raw(f: Frame): Float64Array {
