@@ -41,16 +41,16 @@ export interface ParseSafetensorsOptions {
   readonly maxHeaderBytes?: number;
 }
 
-const TENSOR_KEYS = ['dtype', 'shape', 'data_offsets'] as const;
 const U64_RE = /^(?:0|[1-9][0-9]*)$/;
 
-/** A JSON number that is a non-negative integer lexeme (serde `usize`); returns NaN-free bigint. */
-function readU64(n: JsonNode | undefined, what: string, at: number): bigint {
+/** A JSON number that is a non-negative integer lexeme (serde `usize`); `what()` names it in errors. */
+function readU64(n: JsonNode | undefined, what: () => string, at: number): bigint {
   if (!n || n.kind !== 'number' || !U64_RE.test(n.lexeme)) {
-    throw new MvError('ST_HEADER_INVALID', `${what} must be a non-negative integer`, { offset: at });
+    throw new MvError('ST_HEADER_INVALID', `${what()} must be a non-negative integer`, { offset: at });
   }
-  const v = BigInt(n.lexeme);
-  if (v >= 1n << 64n) throw new MvError('ST_HEADER_INVALID', `${what} does not fit in u64`, { offset: at });
+  // exact without a string parse below 2^53 (the lexeme is then the number's own spelling)
+  const v = n.lexeme.length < 16 ? BigInt(n.value) : BigInt(n.lexeme);
+  if (v >= 1n << 64n) throw new MvError('ST_HEADER_INVALID', `${what()} does not fit in u64`, { offset: at });
   return v;
 }
 
@@ -69,25 +69,25 @@ interface RawInfo {
 function readTensorInfo(name: string, n: JsonNode, base: number): RawInfo {
   const at = base + n.at;
   if (n.kind !== 'object') throw new MvError('ST_HEADER_INVALID', `tensor ${JSON.stringify(name)} must be an object`, { offset: at, path: [name] });
-  const fields = new Map(n.entries);
-  for (const [k] of n.entries) {
-    if (!(TENSOR_KEYS as readonly string[]).includes(k)) {
-      throw new MvError('ST_HEADER_INVALID', `tensor ${JSON.stringify(name)} has unknown field ${JSON.stringify(k)}`, { offset: at, path: [name, k] });
-    }
+  let dt: JsonNode | undefined;
+  let sh: JsonNode | undefined;
+  let off: JsonNode | undefined;
+  for (const [k, v] of n.entries) {
+    if (k === 'dtype') dt = v;
+    else if (k === 'shape') sh = v;
+    else if (k === 'data_offsets') off = v;
+    else throw new MvError('ST_HEADER_INVALID', `tensor ${JSON.stringify(name)} has unknown field ${JSON.stringify(k)}`, { offset: at, path: [name, k] });
   }
-  const dt = fields.get('dtype');
   if (!dt || dt.kind !== 'string') throw new MvError('ST_HEADER_INVALID', `tensor ${JSON.stringify(name)}: dtype must be a string`, { offset: at, path: [name, 'dtype'] });
   const info = ST_DTYPE_BY_NAME.get(dt.value);
   if (!info) throw new MvError('ST_INVALID_DTYPE', `tensor ${JSON.stringify(name)}: unknown dtype ${JSON.stringify(dt.value)}`, { offset: base + dt.at, path: [name, 'dtype'] });
-  const sh = fields.get('shape');
   if (!sh || sh.kind !== 'array') throw new MvError('ST_HEADER_INVALID', `tensor ${JSON.stringify(name)}: shape must be an array`, { offset: at, path: [name, 'shape'] });
-  const shape = sh.items.map((d) => readU64(d, `tensor ${JSON.stringify(name)}: shape entry`, base + d.at));
-  const off = fields.get('data_offsets');
+  const shape = sh.items.map((d) => readU64(d, () => `tensor ${JSON.stringify(name)}: shape entry`, base + d.at));
   if (!off || off.kind !== 'array' || off.items.length !== 2) {
     throw new MvError('ST_HEADER_INVALID', `tensor ${JSON.stringify(name)}: data_offsets must be [begin, end]`, { offset: at, path: [name, 'data_offsets'] });
   }
-  const begin = readU64(off.items[0], 'data_offsets begin', base + off.at);
-  const end = readU64(off.items[1], 'data_offsets end', base + off.at);
+  const begin = readU64(off.items[0], () => 'data_offsets begin', base + off.at);
+  const end = readU64(off.items[1], () => 'data_offsets end', base + off.at);
   return { name, dtype: info.name, shape, begin, end, at };
 }
 
