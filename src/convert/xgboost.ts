@@ -33,6 +33,8 @@ export const XGB_OBJECTIVES: readonly ObjectiveRow[] = [
   { name: 'reg:gamma', link: 'log', activation: { kind: 'exp' }, task: 'regressor', doc: 'Gamma regression; exp output.' },
   { name: 'reg:tweedie', link: 'log', activation: { kind: 'exp' }, task: 'regressor', doc: 'Tweedie regression; exp output.' },
   { name: 'survival:cox', link: 'log', activation: { kind: 'exp' }, task: 'regressor', doc: 'Cox proportional hazards; exp (hazard ratio) output.' },
+  { name: 'survival:aft', link: 'log', activation: { kind: 'exp' }, task: 'regressor', doc: 'Accelerated failure time; exp (survival time) output.' },
+  { name: 'binary:hinge', link: 'identity', activation: { kind: 'step' }, task: 'classifier', doc: 'Binary hinge loss; p = 1 when margin > 0, else 0.' },
   { name: 'multi:softprob', link: 'identity', activation: { kind: 'softmax' }, task: 'classifier', doc: 'Multiclass; softmax over the class groups.' },
   { name: 'multi:softmax', link: 'identity', activation: { kind: 'softmax' }, task: 'classifier', doc: 'Multiclass; predict = argmax (proba = softmax).' },
   { name: 'rank:pairwise', link: 'identity', activation: ID, task: 'regressor', doc: 'Ranking scores.' },

@@ -68,7 +68,9 @@ export type Activation =
   /** LightGBM `regression sqrt`: sign(x)·x². */
   | { readonly kind: 'sign-square' }
   /** LightGBM `cross_entropy_lambda`: log1p(exp(x)). */
-  | { readonly kind: 'log1p-exp' };
+  | { readonly kind: 'log1p-exp' }
+  /** XGBoost `binary:hinge`: 1 when x > 0, else 0. */
+  | { readonly kind: 'step' };
 
 // ── transforms ──────────────────────────────────────────────────────────────────────────────────
 

@@ -21,7 +21,7 @@ function close(actual: ArrayLike<number>, expected: readonly (number | null)[]) 
 interface Expected { input: (number | null)[][]; margin: (number | null)[] | (number | null)[][]; predict: (number | null)[] | (number | null)[][] }
 
 describe('XGBoost → artifact → predict equals xgboost 1.7.4 (1e-5)', () => {
-  for (const name of ['reg_squarederror', 'binary_logistic', 'binary_logistic_base03', 'multi_softprob', 'count_poisson', 'reg_categorical', 'dart_regression', 'gblinear_regression', 'gblinear_binary']) {
+  for (const name of ['reg_squarederror', 'binary_logistic', 'binary_logistic_base03', 'multi_softprob', 'count_poisson', 'reg_categorical', 'dart_regression', 'gblinear_regression', 'gblinear_binary', 'binary_hinge', 'survival_aft']) {
     for (const ext of ['json', 'ubj']) {
       it(`${name}.${ext}`, () => {
         const exp = JSON.parse(readFileSync(new URL(`${name}.expected.json`, FIX), 'utf8')) as Expected;

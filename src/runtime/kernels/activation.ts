@@ -25,6 +25,9 @@ export function activateElementwise(act: Activation, raw: Float64Array, width = 
     case 'log1p-exp':
       for (let i = 0; i < raw.length; i++) out[i] = Math.log1p(Math.exp(raw[i]!));
       return out;
+    case 'step':
+      for (let i = 0; i < raw.length; i++) out[i] = raw[i]! > 0 ? 1 : 0;
+      return out;
     case 'softmax':
     case 'ovr-normalised':
     case 'multinomial-binary':
@@ -86,6 +89,9 @@ export function activateProba(act: Activation, raw: Float64Array, n: number, w: 
           break;
         case 'log1p-exp':
           p = Math.log1p(Math.exp(d));
+          break;
+        case 'step':
+          p = d > 0 ? 1 : 0;
           break;
         default:
           return assertNever(act, 'activation');
