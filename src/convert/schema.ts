@@ -26,7 +26,7 @@ interface Req {
 }
 
 /** A column no operator reads (ColumnTransformer 'drop'): anything is accepted. */
-const UNUSED: Req = { type: 'string', missing: true, used: false };
+const UNUSED: Req = { type: 'any', missing: true, used: false };
 /** A column a feature selector drops: selectors validate numeric input, so it is still a number. */
 const UNUSED_NUMBER: Req = { type: 'number', missing: true, used: false };
 const num = (missing = false): Req => ({ type: 'number', missing, used: true });

@@ -30,6 +30,11 @@ function checkCell(v: Cell | undefined, row: number, col: number, f: FeatureSpec
     if (text) text[row] = null;
     return;
   }
+  if (f.type === 'any') {
+    if (typeof v !== 'number' && typeof v !== 'string') bad(row, col, f, `expected a number or text, got ${JSON.stringify(v)}`);
+    out[idx] = typeof v === 'number' ? v : NaN;
+    return;
+  }
   if (f.type === 'string') {
     if (typeof v !== 'string') bad(row, col, f, `expected text, got ${JSON.stringify(v)}`);
     out[idx] = NaN;
@@ -119,6 +124,7 @@ function checkFrame(schema: InputSchema, X: Frame): Frame {
   for (let j = 0; j < F; j++) {
     const f = feats[j]!;
     const tc = X.text?.[j];
+    if (f.type === 'any') continue;
     if (f.type === 'string') {
       if (!tc) bad(0, j, f, 'expected text, got numbers');
       for (let i = 0; i < X.rows; i++) if (tc![i] === null && !f.missing) bad(i, j, f, 'missing value where the model cannot take one');

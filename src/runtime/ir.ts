@@ -360,8 +360,11 @@ export type OpKind = Op['kind'];
 
 // ── schemas and head ────────────────────────────────────────────────────────────────────────────
 
-/** 'category' = a numeric category code (integer or missing); 'string' = text. */
-export type FeatureType = 'number' | 'string' | 'category';
+/**
+ * 'category' = a numeric category code (integer or missing); 'string' = text; 'any' = a column no
+ * operator reads (ColumnTransformer 'drop'): a number, text or missing, ignored.
+ */
+export type FeatureType = 'number' | 'string' | 'category' | 'any';
 
 export interface FeatureSpec {
   readonly name: string;

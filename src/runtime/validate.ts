@@ -406,12 +406,39 @@ export function estimatorMethods(op: Op, classifier: boolean): Method[] {
   }
 }
 
+/** The input columns op reads directly (a pipeline's first step reads them, later steps its outputs); null = all. */
+function readColumns(op: Op): Set<number> | null {
+  switch (op.kind) {
+    case 'column-select':
+      return new Set(op.columns);
+    case 'concat': {
+      const cols = new Set<number>();
+      for (const p of op.parts) {
+        const c = readColumns(p);
+        if (c === null) return null;
+        for (const j of c) cols.add(j);
+      }
+      return cols;
+    }
+    case 'pipeline':
+      return op.steps.length > 0 ? readColumns(op.steps[0]!) : null;
+    default:
+      return null;
+  }
+}
+
 /** Runs every semantic check; throws ARTIFACT_INVALID with a JSON path. */
 export function validateGraph(ir: ModelIR, tensors: ReadonlyMap<string, IrTensor>): void {
   const ctx: Ctx = { tensors };
   const { input, output } = ir;
   if (input.features.length !== input.n_features) fail(['input', 'features'], `${input.features.length} features for n_features ${input.n_features}`);
   if (input.named && new Set(input.features.map((f) => f.name)).size !== input.n_features) fail(['input', 'features'], 'feature names repeat');
+  // `any` accepts text and numbers because nothing reads it: an operator that did would see NaN for text
+  if (input.features.some((f) => f.type === 'any')) {
+    const read = readColumns(ir.graph);
+    const j = input.features.findIndex((f, k) => f.type === 'any' && (read === null || read.has(k)));
+    if (j >= 0) fail(['input', 'features', j, 'type'], `feature ${j} is typed any but the graph reads it`);
+  }
   const types: ColType[] = input.features.map((f) => (f.type === 'string' ? 'text' : 'num'));
   const { transforms, estimator, path } = splitGraph(ir.graph);
   let t = types;

@@ -280,7 +280,8 @@ export function toFrame(s: ServedVersion, req: InferRequest, blobs?: Buffer): Wi
     feats.forEach((f, j) => {
       const i = byName.get(f.name)!;
       const blob = blobsByName.get(f.name);
-      if (f.type === 'string') {
+      // an `any` feature (a column the model never reads) takes text or numbers
+      if (f.type === 'string' || (f.type === 'any' && i.datatype === 'BYTES')) {
         if (i.datatype !== 'BYTES') throw bad(`input ${i.name}: a text feature needs datatype BYTES`);
         const vals = blob ? decodeBytesElements(i, blob, rows) : flatten(i, rows);
         text[j] = vals.map((v, r) => {

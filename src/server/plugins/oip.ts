@@ -153,7 +153,8 @@ function rowsToFrame(s: ServedVersion, rows: unknown[]): { rows: number; cols: n
     }
     cells.forEach((v, j) => {
       const f = feats[j]!;
-      if (f.type === 'string') {
+      if (f.type === 'any' && typeof v === 'string') data[i * F + j] = NaN; // a column the model never reads
+      else if (f.type === 'string') {
         if (typeof v === 'string' || (v === null && f.missing)) text[j]![i] = v as string | null;
         else throw new MvError('INPUT_INVALID', `instance ${i}, feature ${f.name}: expected text`);
       } else if (typeof v === 'number') data[i * F + j] = v;
