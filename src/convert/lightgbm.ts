@@ -1,5 +1,6 @@
 import { MvError, indexUnique } from '../core/index.js';
 import type { LgbmModel } from '../formats/lightgbm/index.js';
+import { treeTensors } from './trees.js';
 import { TensorBuilder, type Activation, type FeatureSpec, type IrTensor, type Label, type ModelDescription, type TreeEnsembleOp } from '../runtime/index.js';
 
 /**
@@ -118,7 +119,6 @@ export function lightgbmToDescription(m: LgbmModel, opts: LightgbmConvertOptions
       }
     }
   });
-  const N = feature.length;
   const T = m.trees.length;
   const op: TreeEnsembleOp = {
     kind: 'tree-ensemble',
@@ -126,7 +126,7 @@ export function lightgbmToDescription(m: LgbmModel, opts: LightgbmConvertOptions
     split: 'lightgbm',
     n_features: F,
     n_trees: T,
-    n_nodes: N,
+    n_nodes: feature.length,
     value_width: 1,
     n_outputs: K,
     aggregation: m.averageOutput ? 'mean' : 'sum',
@@ -135,30 +135,12 @@ export function lightgbmToDescription(m: LgbmModel, opts: LightgbmConvertOptions
     leaf_normalize: false,
     activation,
     decision: row.task === 'classifier',
-    feature: tb.add('lgbm.feature', 'I32', [N], feature),
-    threshold: tb.add('lgbm.threshold', 'F64', [N], threshold),
-    left: tb.add('lgbm.left', 'I32', [N], left),
-    right: tb.add('lgbm.right', 'I32', [N], right),
-    values: tb.add('lgbm.values', 'F64', [N, 1], values),
-    missing_left: tb.add('lgbm.missing_left', 'U8', [N], missingLeft),
-    missing_type: tb.add('lgbm.missing_type', 'U8', [N], missingType),
-    ...(anyCat
-      ? {
-          cat_split: tb.add('lgbm.cat_split', 'I32', [N], catSplit),
-          cat_offsets: tb.add('lgbm.cat_offsets', 'I32', [catOffsets.length], catOffsets),
-          cat_words: tb.add('lgbm.cat_words', 'U32', [catWords.length], catWords),
-        }
-      : {}),
-    ...(anyLinear
-      ? {
-          linear_offsets: tb.add('lgbm.linear_offsets', 'I32', [N + 1], linOffsets),
-          linear_features: tb.add('lgbm.linear_features', 'I32', [linFeatures.length], linFeatures),
-          linear_coeffs: tb.add('lgbm.linear_coeffs', 'F64', [linCoeffs.length], linCoeffs),
-          linear_const: tb.add('lgbm.linear_const', 'F64', [N], linConst),
-        }
-      : {}),
-    roots: tb.add('lgbm.roots', 'I32', [T], roots),
-    groups: tb.add('lgbm.groups', 'I32', [T], groups),
+    ...treeTensors({
+      feature, threshold, left, right, values, valueWidth: 1, missingLeft, missingType,
+      ...(anyCat ? { cat: { split: catSplit, offsets: catOffsets, words: catWords } } : {}),
+      ...(anyLinear ? { linear: { offsets: linOffsets, features: linFeatures, coeffs: linCoeffs, constants: linConst } } : {}),
+      roots, groups,
+    }, (field, dtype, shape, data) => tb.add(`lgbm.${field}`, dtype, shape, data)),
   };
   // feature_infos: "[min:max]" numeric, "a:b:c" categories, "none" unused
   const features: FeatureSpec[] = m.featureNames.map((name, j) => ({ name, type: /^-?[0-9]+(?::-?[0-9]+)*$/.test(m.featureInfos[j] ?? '') && (m.featureInfos[j] ?? '').includes(':') ? 'category' : 'number', missing: true }));

@@ -1,6 +1,7 @@
 import { MvError, indexUnique } from '../core/index.js';
 import type { XgbModel } from '../formats/xgboost/index.js';
 import { assertFeatureCount } from './schema.js';
+import { treeTensors } from './trees.js';
 import { TensorBuilder, type Activation, type FeatureSpec, type IrTensor, type Label, type LinearOp, type ModelDescription, type Op, type TreeEnsembleOp } from '../runtime/index.js';
 
 /**
@@ -120,9 +121,7 @@ export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = 
       } else catSplit.push(-1);
     }
   }
-  const N = feature.length;
   const T = trees.length;
-  const hasCats = catOffsets.length > 1;
   const baseScores = m.baseScore.length === 1 ? new Array<number>(K).fill(m.baseScore[0]!) : [...m.baseScore];
   const op: TreeEnsembleOp = {
     kind: 'tree-ensemble',
@@ -130,7 +129,7 @@ export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = 
     split: 'xgboost',
     n_features: m.numFeature,
     n_trees: T,
-    n_nodes: N,
+    n_nodes: feature.length,
     value_width: 1,
     n_outputs: K,
     aggregation: 'sum',
@@ -140,22 +139,11 @@ export function xgboostToDescription(m: XgbModel, opts: XgboostConvertOptions = 
     activation: obj.activation,
     decision: obj.task === 'classifier',
     ...(opts.missing !== undefined && !Number.isNaN(opts.missing) ? { missing_value: opts.missing } : {}),
-    feature: tb.add('xgb.feature', 'I32', [N], feature),
-    threshold: tb.add('xgb.threshold', 'F64', [N], threshold),
-    left: tb.add('xgb.left', 'I32', [N], left),
-    right: tb.add('xgb.right', 'I32', [N], right),
-    values: tb.add('xgb.values', 'F64', [N, 1], values),
-    missing_left: tb.add('xgb.missing_left', 'U8', [N], missingLeft),
-    ...(hasCats
-      ? {
-          cat_split: tb.add('xgb.cat_split', 'I32', [N], catSplit),
-          cat_offsets: tb.add('xgb.cat_offsets', 'I32', [catOffsets.length], catOffsets),
-          cat_words: tb.add('xgb.cat_words', 'U32', [catWords.length], catWords),
-        }
-      : {}),
-    roots: tb.add('xgb.roots', 'I32', [T], roots),
-    groups: tb.add('xgb.groups', 'I32', [T], m.treeInfo.slice(0, T)),
-    ...(m.weightDrop ? { weights: tb.add('xgb.weights', 'F64', [T], m.weightDrop.slice(0, T)) } : {}),
+    ...treeTensors({
+      feature, threshold, left, right, values, valueWidth: 1, missingLeft,
+      ...(catOffsets.length > 1 ? { cat: { split: catSplit, offsets: catOffsets, words: catWords } } : {}),
+      roots, groups: m.treeInfo.slice(0, T), ...(m.weightDrop ? { weights: m.weightDrop.slice(0, T) } : {}),
+    }, (field, dtype, shape, data) => tb.add(`xgb.${field}`, dtype, shape, data)),
   };
   return finish(m, obj, opts, tb, op);
 }

@@ -2,7 +2,8 @@
  * Flattens trees into the struct-of-arrays `tree-ensemble` operator (src/runtime/ir.ts): global node
  * indices, −1 in `left` marks a leaf, one leaf vector of width V per node.
  */
-import type { Activation, SplitRule, TensorRef, TreeEnsembleOp } from '../../runtime/index.js';
+import type { Activation, SplitRule, TreeEnsembleOp } from '../../runtime/index.js';
+import { treeTensors } from '../trees.js';
 import { addTensor, type Ctx, type State } from './common.js';
 
 export interface TreeNodes {
@@ -106,17 +107,13 @@ export class EnsembleBuilder {
     name: string;
   }): TreeEnsembleOp {
     const s = this.owner;
-    const N = this.left.length;
-    const T = this.roots.length;
-    const t = (field: string, dtype: 'F64' | 'I32' | 'U8' | 'U32', shape: number[], data: ArrayLike<number>): TensorRef =>
-      addTensor(ctx, s, field, dtype, shape, data);
     const op: TreeEnsembleOp = {
       kind: 'tree-ensemble',
       name: o.name,
       split: o.split,
       n_features: this.nFeatures,
-      n_trees: T,
-      n_nodes: N,
+      n_trees: this.roots.length,
+      n_nodes: this.left.length,
       value_width: this.valueWidth,
       n_outputs: o.nOutputs,
       aggregation: o.aggregation,
@@ -124,23 +121,12 @@ export class EnsembleBuilder {
       leaf_normalize: o.leafNormalize,
       activation: o.activation,
       decision: o.decision,
-      feature: t('feature', 'I32', [N], this.feature),
-      threshold: t('threshold', 'F64', [N], this.threshold),
-      left: t('left', 'I32', [N], this.left),
-      right: t('right', 'I32', [N], this.right),
-      values: t('values', 'F64', [N, this.valueWidth], this.values),
-      ...(this.anyMissing ? { missing_left: t('missing_left', 'U8', [N], this.missingLeft) } : {}),
-      ...(this.anyCat
-        ? {
-          cat_split: t('cat_split', 'I32', [N], this.catSplit),
-          cat_offsets: t('cat_offsets', 'I32', [this.catOffsets.length], this.catOffsets),
-          cat_words: t('cat_words', 'U32', [this.catWords.length], this.catWords),
-          cat_known_words: t('cat_known_words', 'U32', [this.catKnown.length], this.catKnown),
-        }
-        : {}),
-      roots: t('roots', 'I32', [T], this.roots),
-      groups: t('groups', 'I32', [T], this.groups),
-      ...(o.weighted ? { weights: t('weights', 'F64', [T], this.weights) } : {}),
+      ...treeTensors({
+        feature: this.feature, threshold: this.threshold, left: this.left, right: this.right, values: this.values, valueWidth: this.valueWidth,
+        ...(this.anyMissing ? { missingLeft: this.missingLeft } : {}),
+        ...(this.anyCat ? { cat: { split: this.catSplit, offsets: this.catOffsets, words: this.catWords, known: this.catKnown } } : {}),
+        roots: this.roots, groups: this.groups, ...(o.weighted ? { weights: this.weights } : {}),
+      }, (field, dtype, shape, data) => addTensor(ctx, s, field, dtype, shape, data)),
     };
     return op;
   }
