@@ -5,7 +5,7 @@
  * model still accepts NaN.
  */
 import { MvError } from '../core/index.js';
-import type { FeatureSpec, FeatureType, IrTensor, Op } from '../runtime/index.js';
+import { readColumns, type FeatureSpec, type FeatureType, type IrTensor, type Op } from '../runtime/index.js';
 
 /**
  * Most input features a converted model may declare. The input schema (one entry per feature) and
@@ -162,7 +162,10 @@ export function inferFeatures(graph: Op, nIn: number, names: readonly string[] |
   // A transformer's outputs go back to the caller, who may see NaN (sklearn scalers pass it through).
   const out = transformer ? fill(widthOf(graph, nIn), { type: 'number', missing: true, used: false }) : undefined;
   const reqs = back(graph, nIn, out, tensors);
-  return reqs.map((r, j) => ({ name: names?.[j] ?? `x${j}`, type: r.type, missing: r.missing }));
+  // `any` only where the runtime can see that nothing reads the column (readColumns is coarser than
+  // `back`: a column carried along and dropped by a later step stays text, as it was typed before)
+  const read = reqs.some((r) => r.type === 'any') ? readColumns(graph) : null;
+  return reqs.map((r, j) => ({ name: names?.[j] ?? `x${j}`, type: r.type === 'any' && (read === null || read.has(j)) ? 'string' : r.type, missing: r.missing }));
 }
 
 /** Whether column j of a transform's output is text, given which inputs are text. */

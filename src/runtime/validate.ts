@@ -406,8 +406,12 @@ export function estimatorMethods(op: Op, classifier: boolean): Method[] {
   }
 }
 
-/** The input columns op reads directly (a pipeline's first step reads them, later steps its outputs); null = all. */
-function readColumns(op: Op): Set<number> | null {
+/**
+ * The input columns a graph reads: those its column selections name (a pipeline's first step reads
+ * the inputs, later steps its outputs); null = all. Conservative: a column carried along and dropped
+ * later counts as read. Only these may not be typed `any`.
+ */
+export function readColumns(op: Op): Set<number> | null {
   switch (op.kind) {
     case 'column-select':
       return new Set(op.columns);

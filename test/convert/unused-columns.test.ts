@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { convertGraph } from '../../src/convert/index.js';
-import { encodeArtifact, loadModel, predict, type Cell } from '../../src/runtime/index.js';
+import { inferFeatures } from '../../src/convert/schema.js';
+import { encodeArtifact, loadModel, predict, type Cell, type Op } from '../../src/runtime/index.js';
 import { code } from '../support/codes.js';
 import { listExpected, loadGraph } from './fixtures.js';
 
@@ -37,5 +38,13 @@ describe('columns no operator reads', () => {
       expect(code(f)).toBe('ARTIFACT_INVALID');
       expect(f).toThrow(new RegExp(`feature ${j} is typed any but the graph reads it`));
     }
+  });
+
+  it('a column carried along and dropped by a later step stays text (only what the runtime can see unread is any)', () => {
+    const select = (columns: number[]): Op => ({ kind: 'column-select', columns });
+    const direct: Op = { kind: 'concat', parts: [select([0, 1])] };
+    expect(inferFeatures(direct, 3, undefined, new Map(), true).map((f) => f.type)).toEqual(['number', 'number', 'any']);
+    const later: Op = { kind: 'pipeline', steps: [{ kind: 'concat', parts: [select([0, 1, 2])] }, { kind: 'concat', parts: [select([0, 1])] }] };
+    expect(inferFeatures(later, 3, undefined, new Map(), true).map((f) => f.type)).toEqual(['number', 'number', 'string']);
   });
 });
