@@ -128,9 +128,9 @@ function scaleRow(s: ScaleStep, row: Float64Array, F: number): boolean {
  * Only the sums are checked: a non-finite input gives a non-finite scaled value, and a non-finite
  * term a non-finite sum (NaN and ±Infinity survive + and ×, and Infinity × 0 is NaN); a sum of (v − v)
  * is 0 only when every v is finite. A sum that overflows from finite terms falls back too, which is
- * harmless: the general path then computes the same. Does n4 rows (a multiple of
- * 4, never 0: the caller does the rest and small batches through rawGeneric, so V8 never compiles
- * this loop without type feedback) from row offset xo of x into raw from ro; false on a non-finite value.
+ * harmless: the general path then computes the same. Does n4 rows (a multiple of 4, never 0: the
+ * caller does the rest and small batches through rawGeneric, so V8 never compiles this loop without
+ * type feedback) from row offset xo of x into raw from ro; false on a non-finite value.
  */
 function rawSubDiv3(x: Float64Array, xo: number, n4: number, F: number, sub: Float64Array, div: Float64Array, coef: Float64Array, b: Float64Array, raw: Float64Array, ro: number): boolean {
   const b0 = b[0]!;
