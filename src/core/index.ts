@@ -5,4 +5,4 @@ export { DEFAULT_LIMITS, withLimits, type Limits } from './limits.js';
 export { sha256Hex } from './hash.js';
 export { indexUnique } from './table.js';
 export { bytesSource, type ByteSource } from './source.js';
-export { lazyValidator } from './schema.js';
+export { lazyValidator, prebuiltValidator } from './schema.js';

@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import { lazyValidator, MvError } from '../core/index.js';
+import { MvError, prebuiltValidator } from '../core/index.js';
 import { parseSafetensors, parseValues, readJson, toPlain, writeSafetensors, type SafetensorsFile, type StTensorInput } from '../formats/safetensors/index.js';
 import { ARTIFACT_FORMAT, MODEL_IR_VERSION, type ModelIR, type Op, type Provenance, type TensorRef } from './ir.js';
 import schema from './schema/model-v1.json' with { type: 'json' };
@@ -17,11 +17,12 @@ export interface Artifact {
 /** The part of the description a converter builds; `version` and `provenance` are added by {@link encodeArtifact}. */
 export type ModelDescription = Omit<ModelIR, 'version' | 'provenance'>;
 
-// Compiled on first use: compiling the schema costs ~100 ms, which commands that never load a model
-// (scan, sign, …) must not pay at start-up. `discriminator` (an OpenAPI keyword other draft-07
-// validators ignore; the oneOf still decides) makes ajv pick an operator's branch by its `kind`
-// instead of trying all 15 with allErrors: 2–4 µs instead of 18–26 µs per description.
-const schemaValidator = lazyValidator(schema, { allowUnionTypes: true, discriminator: true });
+// Loaded on first use (commands that never load a model — scan, sign, … — do not pay for it), prebuilt
+// at build time (scripts/gen-validators.mjs, same options). `discriminator` (an OpenAPI keyword other
+// draft-07 validators ignore; the oneOf still decides) makes ajv pick an operator's branch by its
+// `kind` instead of trying all 15 with allErrors: 2–4 µs instead of 18–26 µs per description.
+export const MODEL_SCHEMA_OPTIONS = { allowUnionTypes: true, discriminator: true } as const;
+const schemaValidator = prebuiltValidator(new URL('./schema/model-v1.validate.cjs', import.meta.url), schema, MODEL_SCHEMA_OPTIONS);
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

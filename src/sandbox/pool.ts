@@ -116,7 +116,7 @@ export class WorkerPool {
     const detected = detectIsolation();
     this.isolation = this.opts.kind === 'onnx'
       ? { ...detected, summary: detected.summary.replace('or addons)', 'or addons other than ONNX Runtime, whose native code the permission model does not confine)') }
-      : detected;
+      : { ...detected, summary: detected.summary.replace('or addons)', 'addons or eval)') };
     this.workers = Array.from({ length: this.opts.workers }, (_, i) => new Worker(i));
     for (const w of this.workers) this.spawn(w);
   }
@@ -124,7 +124,9 @@ export class WorkerPool {
   private command(): { cmd: string; args: string[] } {
     const node = [
       process.execPath, this.isolation.permissionFlag, ...[...new Set(this.readPaths)].map((p) => `--allow-fs-read=${p}`),
-      ...(this.opts.kind === 'onnx' ? ['--allow-addons'] : []),
+      // artifact workers run no generated code at all (the description validator is prebuilt), so
+      // eval / new Function are off for them; ONNX Runtime's bindings are left as they are
+      ...(this.opts.kind === 'onnx' ? ['--allow-addons'] : ['--disallow-code-generation-from-strings']),
       `--max-old-space-size=${this.opts.heapMb}`, '--disable-proto=throw', '--no-warnings', this.script,
     ];
     const wrap: string[] = [];

@@ -1,7 +1,7 @@
 /**
  * Entry point of a sandboxed model worker (a child process started by WorkerPool). It runs with Node's
  * permission model (read access to modelvault's own code only; no writes, child processes, worker
- * threads or addons), under rlimits and, where the host allows it, in a network namespace of its own.
+ * threads, addons or eval), under rlimits and, where the host allows it, in a network namespace of its own.
  * Models arrive as bytes over the IPC channel, never as paths; nothing from a model is executed: the
  * artifact is data, interpreted by the runtime's kernels.
  */

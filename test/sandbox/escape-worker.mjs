@@ -14,6 +14,8 @@ process.on('message', async (m) => {
     readOutside: await attempt(() => fs.readFileSync('/etc/passwd')),
     spawn: await attempt(() => cp.execFileSync('/bin/true')),
     worker: await attempt(async () => { const { Worker } = await import('node:worker_threads'); new Worker('1', { eval: true }); }),
+    evaluate: await attempt(() => (0, eval)('1 + 1')),
+    newFunction: await attempt(() => new Function('return 1')()),
     // Loopback only: the test listens on this port on 127.0.0.1.
     socket: await attempt(() => new Promise((resolve, reject) => {
       const s = net.connect(port, '127.0.0.1');

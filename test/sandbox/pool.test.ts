@@ -57,7 +57,7 @@ describe('WorkerPool', () => {
 });
 
 describe('sandbox escape attempts from inside a worker', () => {
-  it('denies file writes, reads outside its code, child processes, worker threads and (with a network namespace) sockets', async () => {
+  it('denies file writes, reads outside its code, child processes, worker threads, eval and (with a network namespace) sockets', async () => {
     const server = createServer((s) => s.end()).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const port = (server.address() as { port: number }).port;
@@ -71,6 +71,8 @@ describe('sandbox escape attempts from inside a worker', () => {
       expect(outcome.readOutside).toBe('ERR_ACCESS_DENIED');
       expect(outcome.spawn).toBe('ERR_ACCESS_DENIED');
       expect(outcome.worker).toBe('ERR_ACCESS_DENIED');
+      expect(outcome.evaluate).toMatch(/code generation from strings disallowed/i);
+      expect(outcome.newFunction).toMatch(/code generation from strings disallowed/i);
       if (detectIsolation().unshare) expect(outcome.socket).not.toBe('allowed');
       expect(existsSync('/tmp/modelvault-sandbox-escape')).toBe(false);
     } finally {
