@@ -116,7 +116,7 @@ export class WorkerPool {
     const detected = detectIsolation();
     this.isolation = this.opts.kind === 'onnx'
       ? { ...detected, summary: detected.summary.replace('or addons)', 'or addons other than ONNX Runtime, whose native code the permission model does not confine)') }
-      : { ...detected, summary: detected.summary.replace('or addons)', 'addons or eval)') };
+      : { ...detected, summary: detected.summary.replace('workers or addons)', 'workers, addons or eval)') };
     this.workers = Array.from({ length: this.opts.workers }, (_, i) => new Worker(i));
     for (const w of this.workers) this.spawn(w);
   }

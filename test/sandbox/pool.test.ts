@@ -73,6 +73,7 @@ describe('sandbox escape attempts from inside a worker', () => {
       expect(outcome.worker).toBe('ERR_ACCESS_DENIED');
       expect(outcome.evaluate).toMatch(/code generation from strings disallowed/i);
       expect(outcome.newFunction).toMatch(/code generation from strings disallowed/i);
+      expect(pool.isolation.summary).toContain('no writes, child processes, workers, addons or eval');
       if (detectIsolation().unshare) expect(outcome.socket).not.toBe('allowed');
       expect(existsSync('/tmp/modelvault-sandbox-escape')).toBe(false);
     } finally {
