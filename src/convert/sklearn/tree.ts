@@ -11,7 +11,7 @@ import { EnsembleBuilder, type TreeNodes } from './ensemble-builder.js';
 const TREE_CLASS = 'sklearn.tree._tree.Tree';
 
 /** Reads `sklearn.tree._tree.Tree` (REDUCE(Tree, (n_features, n_classes, n_outputs)) + BUILD state). */
-export function readSklearnTree(tree: State, role: 'classifier' | 'regressor', nClasses: number): TreeNodes & { width: number; hasMissing: boolean } {
+export function readSklearnTree(tree: State, role: 'classifier' | 'regressor', nClasses: number, nOutputs = 1): TreeNodes & { width: number; hasMissing: boolean } {
   if (tree.cls !== TREE_CLASS) tree.fail(`expected ${TREE_CLASS}, got ${tree.cls}`);
   const count = tree.int('node_count');
   if (count < 1) tree.fail(`node_count ${count} must be at least 1`, 'node_count');
@@ -31,11 +31,14 @@ export function readSklearnTree(tree: State, role: 'classifier' | 'regressor', n
   const values = tree.f64('values');
   if (values.shape.length !== 3 || values.shape[0]! < count) tree.fail(`values has shape ${JSON.stringify(values.shape)}`, 'values');
   const [, nOut, maxClasses] = values.shape as [number, number, number];
-  if (nOut !== 1) tree.unsupported(`multi-output trees (n_outputs=${nOut})`, 'values');
-  const width = role === 'classifier' ? nClasses : 1;
-  if (width > maxClasses) tree.fail(`values has ${maxClasses} class columns for ${nClasses} classes`, 'values');
+  // multi-output regressors: one value per output (values[n, o, 0]); classifiers take one output
+  if (nOut !== 1 && role === 'classifier') tree.unsupported(`multi-output classification trees (n_outputs=${nOut})`, 'values');
+  if (nOut !== nOutputs) tree.fail(`values has ${nOut} outputs, the model ${nOutputs}`, 'values');
+  const width = role === 'classifier' ? nClasses : nOut;
+  if ((role === 'classifier' ? width : 1) > maxClasses) tree.fail(`values has ${maxClasses} class columns for ${nClasses} classes`, 'values');
   const v = new Float64Array(count * width);
-  for (let n = 0; n < count; n++) for (let k = 0; k < width; k++) v[n * width + k] = values.data[n * maxClasses + k]!;
+  const stride = role === 'classifier' ? 1 : maxClasses;
+  for (let n = 0; n < count; n++) for (let k = 0; k < width; k++) v[n * width + k] = values.data[n * nOut * maxClasses + k * stride]!;
   return {
     count, left, right, feature, threshold, values: v, width,
     hasMissing: missing !== undefined,
@@ -51,24 +54,28 @@ function estimatorTrees(s: State, single: boolean): State[] {
   return est.map((e, i) => State.of(e, s.at(`estimators_[${i}]`)));
 }
 
-function nOutputsOne(s: State): void {
-  if (s.has('n_outputs_') && s.int('n_outputs_') !== 1) s.unsupported(`multi-output models (n_outputs_=${s.int('n_outputs_')})`, 'n_outputs_');
+/** n_outputs_ (1 when absent); only regressors may have several. */
+function nOutputsOf(s: State, role: 'classifier' | 'regressor'): number {
+  const n = s.has('n_outputs_') ? s.int('n_outputs_') : 1;
+  if (n !== 1 && role === 'classifier') s.unsupported(`multi-output classification (n_outputs_=${n})`, 'n_outputs_');
+  if (!(n >= 1 && n <= 1 << 16)) s.fail(`n_outputs_ ${n} is out of range`, 'n_outputs_');
+  return n;
 }
 
 /** DecisionTree*, ExtraTree*, RandomForest*, ExtraTrees*: mean over trees of (normalised) leaf values. */
 function mapTrees(s: State, ctx: Ctx, role: 'classifier' | 'regressor', single: boolean): Mapped {
-  nOutputsOne(s);
+  const nOutputs = nOutputsOf(s, role);
   const classes = role === 'classifier' ? (requireFitted(s, 'classes_'), s.labels()) : undefined;
   const nClasses = classes?.length ?? 1;
   const trees = estimatorTrees(s, single);
   const first = trees[0]!;
   const nIn = nFeaturesIn(s) ?? nFeaturesIn(first, 'n_features_');
   if (nIn === undefined) s.fail('cannot tell the number of features (no n_features_in_)');
-  const b = new EnsembleBuilder(s, role === 'classifier' ? nClasses : 1, nIn);
+  const b = new EnsembleBuilder(s, role === 'classifier' ? nClasses : nOutputs, nIn);
   let missing = false;
   for (const t of trees) {
-    nOutputsOne(t);
-    const nodes = readSklearnTree(t.child('tree_'), role, nClasses);
+    if (nOutputsOf(t, role) !== nOutputs) t.fail(`a tree has ${nOutputsOf(t, role)} outputs, the ensemble ${nOutputs}`, 'n_outputs_');
+    const nodes = readSklearnTree(t.child('tree_'), role, nClasses, nOutputs);
     missing ||= nodes.hasMissing;
     b.addTree(nodes, 0, 1, t.child('tree_'));
   }
@@ -86,7 +93,7 @@ function mapTrees(s: State, ctx: Ctx, role: 'classifier' | 'regressor', single: 
   });
   return role === 'classifier'
     ? { op, role, nIn, nOut: nClasses, classes: classes!, methods: CLASSIFIER_METHODS(true, false), featureNames: featureNamesIn(s) }
-    : { op, role, nIn, nOut: 1, methods: ['predict'], featureNames: featureNamesIn(s) };
+    : { op, role, nIn, nOut: nOutputs, methods: ['predict'], featureNames: featureNamesIn(s) };
 }
 
 export const mapTreeClassifier = (s: State, ctx: Ctx): Mapped => mapTrees(s, ctx, 'classifier', true);
