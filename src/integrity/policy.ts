@@ -1,6 +1,6 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { ErrorObject } from 'ajv';
-import { lazyValidator, MvError } from '../core/index.js';
+import { prebuiltValidator, MvError } from '../core/index.js';
 import type { SignatureBundle } from './bundle.js';
 import { keyHint } from './keys.js';
 import { certificateIdentities, verifyChainBundle, verifyKeyBundle, verifyKeylessBundle, type SignatureCheck } from './verify.js';
@@ -93,7 +93,9 @@ export interface ResolvedTrustPolicy {
   readonly ignoreUnsignedFiles: boolean;
 }
 
-const validator = lazyValidator(TRUST_POLICY_SCHEMA, { useDefaults: false });
+/** The schema and ajv options the build prebuilds the policy validator from (scripts/gen-validators.mjs). */
+export const TRUST_POLICY_VALIDATOR = { schema: TRUST_POLICY_SCHEMA, options: { useDefaults: false } } as const;
+const validator = prebuiltValidator(new URL('./trust-policy.validate.cjs', import.meta.url), TRUST_POLICY_VALIDATOR.schema, TRUST_POLICY_VALIDATOR.options);
 
 const describeAjv = (e: ErrorObject): string => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`;
 

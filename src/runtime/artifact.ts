@@ -21,8 +21,8 @@ export type ModelDescription = Omit<ModelIR, 'version' | 'provenance'>;
 // at build time (scripts/gen-validators.mjs, same options). `discriminator` (an OpenAPI keyword other
 // draft-07 validators ignore; the oneOf still decides) makes ajv pick an operator's branch by its
 // `kind` instead of trying all 15 with allErrors: 2–4 µs instead of 18–26 µs per description.
-export const MODEL_SCHEMA_OPTIONS = { allowUnionTypes: true, discriminator: true } as const;
-const schemaValidator = prebuiltValidator(new URL('./schema/model-v1.validate.cjs', import.meta.url), schema, MODEL_SCHEMA_OPTIONS);
+export const MODEL_SCHEMA_VALIDATOR = { schema, options: { allowUnionTypes: true, discriminator: true } } as const;
+const schemaValidator = prebuiltValidator(new URL('./schema/model-v1.validate.cjs', import.meta.url), schema, MODEL_SCHEMA_VALIDATOR.options);
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

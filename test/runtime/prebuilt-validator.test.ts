@@ -7,18 +7,19 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { convertGraph } from '../../src/convert/index.js';
-import { MODEL_SCHEMA_OPTIONS } from '../../src/runtime/artifact.js';
-import schema from '../../src/runtime/schema/model-v1.json' with { type: 'json' };
+import { TRUST_POLICY_VALIDATOR } from '../../src/integrity/policy.js';
+import { MODEL_SCHEMA_VALIDATOR } from '../../src/runtime/artifact.js';
 import { listExpected, loadGraph } from '../convert/fixtures.js';
 
-// The description validator `npm run build` prebuilds (scripts/gen-validators.mjs) against the schema
-// compiled from src/ with the same options: same verdict and same errors on real descriptions and on
-// random mutations of them.
+// The validators `npm run build` prebuilds (scripts/gen-validators.mjs) against the schemas compiled
+// from src/ with the same options: same verdict and same errors on real documents and on random
+// mutations of them (artifact descriptions, trust policies).
 const dir = mkdtempSync(join(tmpdir(), 'mv-validators-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 execFileSync(process.execPath, [new URL('../../scripts/gen-validators.mjs', import.meta.url).pathname, dir]);
-const prebuilt = createRequire(import.meta.url)(join(dir, 'runtime/schema/model-v1.validate.cjs')) as ValidateFunction;
-const compiled = new Ajv({ allErrors: true, strict: true, ...MODEL_SCHEMA_OPTIONS }).compile(schema);
+const load = (file: string): ValidateFunction => createRequire(import.meta.url)(join(dir, file)) as ValidateFunction;
+const prebuilt = load('runtime/schema/model-v1.validate.cjs');
+const compiled = new Ajv({ allErrors: true, strict: true, ...MODEL_SCHEMA_VALIDATOR.options }).compile(MODEL_SCHEMA_VALIDATOR.schema);
 
 const OPTS = { sourceSha256: '0'.repeat(64), created: '2026-01-01T00:00:00Z' };
 const descriptions: unknown[] = [];
@@ -66,5 +67,17 @@ describe('prebuilt model-description validator', () => {
       const x = mutate(descriptions[i], picks, v);
       expect(verdict(prebuilt, x)).toEqual(verdict(compiled, x));
     }), { numRuns: 500 });
+  });
+
+  it('trust policies: the prebuilt validator agrees with the compiled schema on random mutations', () => {
+    const policy = load('integrity/trust-policy.validate.cjs');
+    const schemaPolicy = new Ajv({ allErrors: true, strict: true, ...TRUST_POLICY_VALIDATOR.options }).compile(TRUST_POLICY_VALIDATOR.schema);
+    const base = { version: 1, requireSignature: true, keys: [{ name: 'release', publicKey: 'k.pub' }], certificateAuthorities: [{ name: 'ca', root: 'r.pem', identities: ['a'] }], sigstore: [{ name: 's', identity: 'i', issuer: 'u' }], ignorePaths: ['x'], ignoreUnsignedFiles: false };
+    expect(verdict(policy, base)).toEqual(verdict(schemaPolicy, base));
+    const value = fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('', 2, true, [], {}));
+    fc.assert(fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), value, (picks, v) => {
+      const x = mutate(base, picks, v);
+      expect(verdict(policy, x)).toEqual(verdict(schemaPolicy, x));
+    }), { numRuns: 300 });
   });
 });
