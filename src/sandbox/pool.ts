@@ -113,10 +113,7 @@ export class WorkerPool {
     this.inflight = Math.max(1, opts.inflight ?? (this.opts.kind === 'onnx' ? 1 : 2));
     this.script = opts.workerScript ?? join(ROOT, 'dist', 'sandbox', this.opts.kind === 'onnx' ? 'onnx-worker.js' : 'worker.js');
     this.readPaths = [join(ROOT, 'dist'), join(ROOT, 'node_modules'), join(ROOT, 'package.json'), dirname(this.script), ...(opts.readPaths ?? [])];
-    const detected = detectIsolation();
-    this.isolation = this.opts.kind === 'onnx'
-      ? { ...detected, summary: detected.summary.replace('or addons)', 'or addons other than ONNX Runtime, whose native code the permission model does not confine)') }
-      : { ...detected, summary: detected.summary.replace('workers or addons)', 'workers, addons or eval)') };
+    this.isolation = detectIsolation(this.opts.kind);
     this.workers = Array.from({ length: this.opts.workers }, (_, i) => new Worker(i));
     for (const w of this.workers) this.spawn(w);
   }
