@@ -2,6 +2,7 @@ import type { Label, LinearOp, Method, ScaleOp } from '../ir.js';
 import { activateElementwise, activateProba } from './activation.js';
 import { f64, indicesOut, unsupported, type EstimatorKernel, type HeadInfo, type Tensors } from './common.js';
 import { argmaxRow, type Frame, type KernelOut } from './frame.js';
+import { scaleStep, type ScaleStep } from './transforms.js';
 
 /** raw = X · coefᵀ + intercept (sklearn `safe_sparse_dot(X, coef_.T) + intercept_`). */
 export function linearRaw(x: Float64Array, n: number, F: number, coef: Float64Array, intercept: Float64Array, K: number, skipMissing = false): Float64Array {
@@ -83,28 +84,6 @@ export interface FusedKernel {
 
 /** Rows per block of `labels`: the block's raw scores stay in cache between the kernel and the argmax. */
 const LABEL_BLOCK = 1024;
-
-interface ScaleStep {
-  readonly sub: Float64Array | null;
-  readonly mul: Float64Array | null;
-  readonly div: Float64Array | null;
-  readonly add: Float64Array | null;
-  readonly clip: boolean;
-  readonly lo: number;
-  readonly hi: number;
-}
-
-function scaleStep(op: ScaleOp, t: Tensors): ScaleStep {
-  return {
-    sub: op.sub ? f64(t, op.sub) : null,
-    mul: op.mul ? f64(t, op.mul) : null,
-    div: op.div ? f64(t, op.div) : null,
-    add: op.add ? f64(t, op.add) : null,
-    clip: Boolean(op.clip),
-    lo: op.clip ? op.clip[0] : -Infinity,
-    hi: op.clip ? op.clip[1] : Infinity,
-  };
-}
 
 /** One scale step over one row in place (compileScale's per-element order); false on a non-finite result. */
 function scaleRow(s: ScaleStep, row: Float64Array, F: number): boolean {

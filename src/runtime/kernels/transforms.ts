@@ -9,15 +9,32 @@ import { checkFinite, type Frame } from './frame.js';
  */
 const at = (f: Frame, j: number): string => (f.names?.[j] !== undefined ? ` (feature ${JSON.stringify(f.names[j])})` : '');
 
+/** A scale operator's parameters (absent steps null; no clip = ±Infinity), as the kernels read them. */
+export interface ScaleStep {
+  readonly sub: Float64Array | null;
+  readonly mul: Float64Array | null;
+  readonly div: Float64Array | null;
+  readonly add: Float64Array | null;
+  readonly clip: boolean;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+export function scaleStep(op: ScaleOp, t: Tensors): ScaleStep {
+  return {
+    sub: op.sub ? f64(t, op.sub) : null,
+    mul: op.mul ? f64(t, op.mul) : null,
+    div: op.div ? f64(t, op.div) : null,
+    add: op.add ? f64(t, op.add) : null,
+    clip: Boolean(op.clip),
+    lo: op.clip ? op.clip[0] : -Infinity,
+    hi: op.clip ? op.clip[1] : Infinity,
+  };
+}
+
 function compileScale(op: ScaleOp, t: Tensors): TransformKernel {
   const F = op.n_features;
-  const sub = op.sub ? f64(t, op.sub) : null;
-  const mul = op.mul ? f64(t, op.mul) : null;
-  const div = op.div ? f64(t, op.div) : null;
-  const add = op.add ? f64(t, op.add) : null;
-  const lo = op.clip ? op.clip[0] : -Infinity;
-  const hi = op.clip ? op.clip[1] : Infinity;
-  const clip = Boolean(op.clip);
+  const { sub, mul, div, add, clip, lo, hi } = scaleStep(op, t);
   return {
     finite: 'allow-nan',
     run(f) {
