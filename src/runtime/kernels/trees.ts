@@ -704,22 +704,24 @@ export interface TreeKernelOptions {
  * cannot fail. Every later call reuses them (predict is synchronous, so two calls never race).
  */
 export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKernelOptions = {}): EstimatorKernel {
+  // sklearn trees without missing-value support (≤ 1.2 or trained without NaN) reject NaN at predict.
   const finite: FinitePolicy = op.split === 'sklearn-tree' && op.missing_left ? 'allow-nan' : FINITE[op.split];
-  let kernel: EstimatorKernel | null = null;
+  let run: EstimatorKernel['run'] | null = null;
   return {
     finite,
     nFeatures: op.n_features,
     run(f: Frame, method: Method): KernelOut {
-      kernel ??= buildTrees(op, t, head, opts);
-      return kernel.run(f, method);
+      run ??= buildTrees(op, t, head, opts);
+      return run(f, method);
     },
     prepare(): void {
-      kernel ??= buildTrees(op, t, head, opts);
+      run ??= buildTrees(op, t, head, opts);
     },
   };
 }
 
-function buildTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKernelOptions): EstimatorKernel {
+/** The packed layout, leaf tables and block size of an ensemble, and the `run` that uses them. */
+function buildTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKernelOptions): EstimatorKernel['run'] {
   const soa = buildSoa(op, t);
   const values = leafValues(op, t);
   const roots = i32(t, op.roots);
@@ -741,10 +743,7 @@ function buildTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKe
   const T = op.n_trees;
   const f32acc = op.accumulate === 'f32';
   const missingValue = op.missing_value;
-  // sklearn trees without missing-value support (≤ 1.2 or trained without NaN) reject NaN at predict.
-  const finite: FinitePolicy = op.split === 'sklearn-tree' && op.missing_left ? 'allow-nan' : FINITE[op.split];
   const divisor = op.aggregation === 'mean' ? (op.divisor ?? T) : 1;
-  const rejectF32Overflow = op.split === 'sklearn-tree' || op.split === 'xgboost';
   const packed = packed32 ?? packed64;
   const treeBytes = values.byteLength + (packed ? packed.feature.byteLength * 3 + packed.thr.byteLength + packed.nanRight.byteLength : soa.left.length * 24);
   const BLOCK_ROWS = opts.blockRows ?? blockRowsFor(treeBytes, F * (castRow ? 4 : 8));
@@ -787,30 +786,26 @@ function buildTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKe
     return out;
   }
 
-  return {
-    finite,
-    nFeatures: F,
-    run(f: Frame, method: Method): KernelOut {
-      const n = f.rows;
-      const r = raw(f);
-      const shape = K === 1 ? [n] : [n, K];
-      if (!head.classifier) {
-        if (method !== 'predict') return unsupported(method, 'a tree-ensemble regressor');
-        return { shape, data: activateElementwise(op.activation, r, K) };
-      }
-      if (method === 'decision_function') {
-        if (!op.decision) return unsupported(method, 'this tree ensemble');
-        return { shape, data: r };
-      }
-      const proba = activateProba(op.activation, r, n, K, K === 1);
-      if (method === 'predict_proba') return { shape: [n, head.nClasses], data: proba };
-      if (method === 'predict') {
-        const idx = new Float64Array(n);
-        for (let i = 0; i < n; i++) idx[i] = argmaxRow(proba, i, head.nClasses);
-        return indicesOut(idx);
-      }
-      return unsupported(method, 'a tree-ensemble classifier');
-    },
+  return (f: Frame, method: Method): KernelOut => {
+    const n = f.rows;
+    const r = raw(f);
+    const shape = K === 1 ? [n] : [n, K];
+    if (!head.classifier) {
+      if (method !== 'predict') return unsupported(method, 'a tree-ensemble regressor');
+      return { shape, data: activateElementwise(op.activation, r, K) };
+    }
+    if (method === 'decision_function') {
+      if (!op.decision) return unsupported(method, 'this tree ensemble');
+      return { shape, data: r };
+    }
+    const proba = activateProba(op.activation, r, n, K, K === 1);
+    if (method === 'predict_proba') return { shape: [n, head.nClasses], data: proba };
+    if (method === 'predict') {
+      const idx = new Float64Array(n);
+      for (let i = 0; i < n; i++) idx[i] = argmaxRow(proba, i, head.nClasses);
+      return indicesOut(idx);
+    }
+    return unsupported(method, 'a tree-ensemble classifier');
   };
 }
 
