@@ -225,18 +225,17 @@ export function toPlain(n: JsonNode): unknown {
 function plainOk(x: object, levels: number): boolean {
   if (levels <= 0) return false;
   if (Array.isArray(x)) {
-    for (let i = 0; i < x.length; i++) {
-      const c: unknown = x[i];
-      if (typeof c === 'string' ? !c.isWellFormed() : c !== null && typeof c === 'object' && !plainOk(c, levels - 1)) return false;
-    }
+    for (let i = 0; i < x.length; i++) if (!valueOk(x[i], levels - 1)) return false;
     return true;
   }
   const o = x as Record<string, unknown>;
-  for (const k in o) {
-    const c = o[k];
-    if (!k.isWellFormed() || (typeof c === 'string' ? !c.isWellFormed() : c !== null && typeof c === 'object' && !plainOk(c, levels - 1))) return false;
-  }
+  for (const k in o) if (!k.isWellFormed() || !valueOk(o[k], levels - 1)) return false;
   return true;
+}
+
+/** plainOk for one value of a container (`levels` left for it). */
+function valueOk(c: unknown, levels: number): boolean {
+  return typeof c === 'string' ? c.isWellFormed() : c === null || typeof c !== 'object' || plainOk(c, levels);
 }
 
 /**
@@ -276,28 +275,24 @@ function colonsOf(x: object, levels: number): number {
   let n = 0;
   if (Array.isArray(x)) {
     for (let i = 0; i < x.length; i++) {
-      const c: unknown = x[i];
-      if (typeof c === 'string') n += count(c, ':');
-      else if (c !== null && typeof c === 'object') {
-        const m = colonsOf(c, levels - 1);
-        if (m < 0) return -1;
-        n += m;
-      }
+      const m = colonsIn(x[i], levels - 1);
+      if (m < 0) return -1;
+      n += m;
     }
     return n;
   }
   const o = x as Record<string, unknown>;
   for (const k in o) {
-    n += 1 + count(k, ':');
-    const c = o[k];
-    if (typeof c === 'string') n += count(c, ':');
-    else if (c !== null && typeof c === 'object') {
-      const m = colonsOf(c, levels - 1);
-      if (m < 0) return -1;
-      n += m;
-    }
+    const m = colonsIn(o[k], levels - 1);
+    if (m < 0) return -1;
+    n += m + 1 + count(k, ':');
   }
   return n;
+}
+
+/** colonsOf for one value of a container (`levels` left for it): a string's own `:`, 0 for other scalars. */
+function colonsIn(c: unknown, levels: number): number {
+  return typeof c === 'string' ? count(c, ':') : c !== null && typeof c === 'object' ? colonsOf(c, levels) : 0;
 }
 
 /**
