@@ -162,6 +162,17 @@ describe('property: mutated real graphs only raise MvError', () => {
     return out;
   }
 
+  /** Converts, encodes, loads and predicts one row; only an MvError may stop it. */
+  function convertAndPredict(value: PyValue): void {
+    try {
+      const c = convertGraph(value, OPTS);
+      const m = loadModel(encodeArtifact(c.ir, c.tensors, c.ir.provenance));
+      predict(m, [new Array(m.ir.input.n_features).fill(0.5).map((x, j) => (m.ir.input.features[j]!.type === 'string' ? 'red' : x))]);
+    } catch (e) {
+      if (!isMvError(e)) throw e;
+    }
+  }
+
   it('convert → encode → predict never throws anything but MvError', () => {
     fc.assert(
       fc.property(fc.nat(FILES.length - 1), fc.nat(), fc.nat(), fc.nat(junk.length - 1), (fi, di, ki, ji) => {
@@ -169,13 +180,7 @@ describe('property: mutated real graphs only raise MvError', () => {
         const ds = dicts(value);
         const d = ds[di % ds.length]!;
         if (d.keys.length) d.values[ki % d.keys.length] = junk[ji]!;
-        try {
-          const c = convertGraph(value, OPTS);
-          const m = loadModel(encodeArtifact(c.ir, c.tensors, c.ir.provenance));
-          predict(m, [new Array(m.ir.input.n_features).fill(0.5).map((x, j) => (m.ir.input.features[j]!.type === 'string' ? 'red' : x))]);
-        } catch (e) {
-          if (!isMvError(e)) throw e;
-        }
+        convertAndPredict(value);
       }),
       { numRuns: 300 },
     );
@@ -193,13 +198,7 @@ describe('property: mutated real graphs only raise MvError', () => {
             if (ki >= d.keys.length) break;
             d.values[ki] = junkValue;
             const t = Date.now();
-            try {
-              const c = convertGraph(value, OPTS);
-              const m = loadModel(encodeArtifact(c.ir, c.tensors, c.ir.provenance));
-              predict(m, [new Array(m.ir.input.n_features).fill(0.5).map((x, j) => (m.ir.input.features[j]!.type === 'string' ? 'red' : x))]);
-            } catch (e) {
-              if (!isMvError(e)) throw e;
-            }
+            convertAndPredict(value);
             expect(Date.now() - t, `${FILES[fi]} ${String(d.keys[ki])} = ${junkValue}`).toBeLessThan(5000);
             tried++;
           }
