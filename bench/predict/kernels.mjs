@@ -12,13 +12,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { DIST, arg, median } from './common.mjs';
 
 const HERE = new URL('.', import.meta.url).pathname;
-const DIST = process.env.MV_DIST ?? new URL('../../dist/', import.meta.url).pathname;
-const arg = (name, def) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const DIR = arg('--dir', '/tmp/mv-bench-kernels');
 const ROWS = Number(arg('--rows', '100000'));
 const REPS = Number(arg('--reps', '5'));
@@ -50,7 +46,6 @@ const F = 20;
 const batch = all.subarray(0, Math.min(ROWS, all.length / F) * F);
 const n = batch.length / F;
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function time(fn) {
   fn();
   const ts = [];

@@ -6,19 +6,14 @@ import { readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { DIST, arg, median } from './common.mjs';
 
-const DIST = process.env.MV_DIST ?? new URL('../../dist/', import.meta.url).pathname;
-const arg = (name, def) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const DIR = arg('--dir', '/tmp/mv-bench-kernels');
 const REPS = Number(arg('--reps', '15'));
 const ONLY = arg('--model', null);
 const { convertFile } = await import(join(DIST, 'convert/index.js'));
 const { loadModel, decodeArtifact, compileModel, readDescription, predict } = await import(join(DIST, 'runtime/index.js'));
 const { parseSafetensors } = await import(join(DIST, 'formats/safetensors/index.js'));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function time(fn) {
   for (let i = 0; i < 3; i++) fn();
   const ts = [];

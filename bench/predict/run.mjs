@@ -13,11 +13,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { DIST, arg, median } from './common.mjs';
 
 const HERE = new URL('.', import.meta.url).pathname;
-const DIST = new URL('../../dist/', import.meta.url).pathname;
-const rowsArg = process.argv.indexOf('--rows');
-const ROWS = rowsArg > 0 ? Number(process.argv[rowsArg + 1]) : 100_000;
+const ROWS = Number(arg('--rows', '100000'));
 const PY = '/usr/bin/python3';
 
 function missing(what) {
@@ -53,7 +52,6 @@ const raw = readFileSync(join(dir, 'batch.f64'));
 const batch = new Float64Array(raw.buffer, raw.byteOffset, raw.byteLength / 8).slice();
 const F = batch.length / ROWS;
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** Median seconds over n timed calls of fn. */
 function time(fn, n) {
   const ts = [];
