@@ -74,7 +74,8 @@ function mapTrees(s: State, ctx: Ctx, role: 'classifier' | 'regressor', single: 
   const b = new EnsembleBuilder(s, role === 'classifier' ? nClasses : nOutputs, nIn);
   let missing = false;
   for (const t of trees) {
-    if (nOutputsOf(t, role) !== nOutputs) t.fail(`a tree has ${nOutputsOf(t, role)} outputs, the ensemble ${nOutputs}`, 'n_outputs_');
+    const treeOutputs = nOutputsOf(t, role);
+    if (treeOutputs !== nOutputs) t.fail(`a tree has ${treeOutputs} outputs, the ensemble ${nOutputs}`, 'n_outputs_');
     const nodes = readSklearnTree(t.child('tree_'), role, nClasses, nOutputs);
     missing ||= nodes.hasMissing;
     b.addTree(nodes, 0, 1, t.child('tree_'));
