@@ -5,14 +5,11 @@
  * model still accepts NaN.
  */
 import { MvError } from '../core/index.js';
-import { readColumns, type FeatureSpec, type FeatureType, type IrTensor, type Op } from '../runtime/index.js';
+import { MAX_FEATURES, readColumns, type FeatureSpec, type FeatureType, type IrTensor, type Op } from '../runtime/index.js';
 
-/**
- * Most input features a converted model may declare. The input schema (one entry per feature) and
- * column lists are sized by a count the file states, so a larger claim is refused before anything is
- * allocated for it (scikit-learn's HashingVectorizer default is 2^20).
- */
-export const MAX_FEATURES = 1 << 20;
+// The input schema (one entry per feature) and column lists are sized by a count the model file
+// states, so a claim above MAX_FEATURES is refused before anything is allocated for it.
+export { MAX_FEATURES };
 
 /** LIMIT_EXCEEDED when a model file claims more than MAX_FEATURES input features. */
 export function assertFeatureCount(n: number, where: string, path: readonly (string | number)[]): void {

@@ -1,7 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import { MvError, prebuiltValidator } from '../core/index.js';
 import { parseSafetensors, parseValues, readJson, toPlain, writeSafetensors, type SafetensorsFile, type StTensorInput } from '../formats/safetensors/index.js';
-import { ARTIFACT_FORMAT, MODEL_IR_VERSION, type ModelIR, type Op, type Provenance, type TensorRef } from './ir.js';
+import { ARTIFACT_FORMAT, MODEL_IR_VERSION, type FeatureColumns, type FeatureSpec, type InputSchema, type ModelIR, type Op, type Provenance, type StoredModelIR, type TensorRef } from './ir.js';
 import schema from './schema/model-v1.json' with { type: 'json' };
 import { IR_DTYPE_BYTES, numelOf, type IrTensor, type IrTypedArray } from './tensors.js';
 import { validateGraph } from './validate.js';
@@ -34,9 +34,45 @@ function schemaError(errors: readonly ErrorObject[] | null | undefined): MvError
 }
 
 /** Checks a model description against the versioned JSON Schema (src/runtime/schema/model-v1.json). */
-export function assertModelIR(v: unknown): asserts v is ModelIR {
+export function assertModelIR(v: unknown): asserts v is StoredModelIR {
   const validate = schemaValidator();
   if (!validate(v)) throw schemaError(validate.errors);
+}
+
+/** One value for every element when they are all equal, else the array. */
+function uniform<T>(xs: readonly T[]): T | readonly T[] {
+  return xs.length > 0 && xs.every((x) => x === xs[0]) ? xs[0]! : xs;
+}
+
+/** `input.features` by column, as encodeArtifact writes it (see FeatureColumns). */
+function featureColumns(features: readonly FeatureSpec[]): FeatureColumns {
+  const names = features.map((f) => f.name);
+  return {
+    ...(names.every((n, j) => n === `x${j}`) ? {} : { names }),
+    type: uniform(features.map((f) => f.type)),
+    missing: uniform(features.map((f) => f.missing)),
+  };
+}
+
+/** A schema-valid description with `input.features` one object per feature, whichever form it was stored in. */
+export function expandDescription(d: StoredModelIR): ModelIR {
+  const c = d.input.features;
+  if (Array.isArray(c)) return d as ModelIR;
+  const { names, type, missing } = c as FeatureColumns;
+  const n = d.input.n_features; // at most MAX_FEATURES (schema)
+  for (const [k, v] of [['names', names], ['type', type], ['missing', missing]] as const) {
+    if (Array.isArray(v) && v.length !== n) throw new MvError('ARTIFACT_INVALID', `input.features.${k} has ${v.length} entries for n_features ${n}`, { path: ['__metadata__', 'model', 'input', 'features', k] });
+  }
+  const features = new Array<FeatureSpec>(n);
+  for (let j = 0; j < n; j++) {
+    features[j] = {
+      name: names ? names[j]! : `x${j}`,
+      type: typeof type === 'string' ? type : (type as readonly FeatureSpec['type'][])[j]!,
+      missing: typeof missing === 'boolean' ? missing : missing[j]!,
+    };
+  }
+  const input: InputSchema = { n_features: n, features, named: d.input.named };
+  return { version: d.version, input, output: d.output, graph: d.graph, provenance: d.provenance };
 }
 
 /** Collects every tensor reference of a graph with its JSON path. */
@@ -117,14 +153,16 @@ export function encodeArtifact(description: ModelDescription, tensors: ReadonlyM
   const ir: ModelIR = { version: MODEL_IR_VERSION, input: description.input, output: description.output, graph: description.graph, provenance };
   const plain = JSON.parse(JSON.stringify(ir)) as unknown;
   assertModelIR(plain);
+  const full = expandDescription(plain);
   for (const [name, t] of tensors) {
     if (t.data.length !== numelOf(t.shape)) throw new MvError('ARTIFACT_INVALID', `tensor ${name}: ${t.data.length} elements for shape [${t.shape.join(', ')}]`, { path: [name] });
   }
-  checkTensors(plain, tensors);
-  validateGraph(plain, tensors);
+  checkTensors(full, tensors);
+  validateGraph(full, tensors);
   const st = new Map<string, StTensorInput>();
   for (const [name, t] of tensors) st.set(name, { dtype: t.dtype, shape: t.shape, data: tensorBytes(t) });
-  return writeSafetensors(st, { format: ARTIFACT_FORMAT, model: JSON.stringify(plain) });
+  const stored: StoredModelIR = { ...full, input: { n_features: full.input.n_features, features: featureColumns(full.input.features), named: full.input.named } };
+  return writeSafetensors(st, { format: ARTIFACT_FORMAT, model: JSON.stringify(stored) });
 }
 
 /** Reads the description out of a parsed safetensors file (format tag, strict JSON, schema). */
@@ -138,7 +176,7 @@ export function readDescription(file: SafetensorsFile): ModelIR {
   if (md.format !== ARTIFACT_FORMAT) throw new MvError('ARTIFACT_INVALID', `unsupported artifact format ${JSON.stringify(md.format)} (expected ${ARTIFACT_FORMAT})`, { path: ['__metadata__', 'format'] });
   const plain = parseValues(md.model!, MAX_DEPTH) ?? toPlain(readJson(md.model!, { code: 'ARTIFACT_INVALID', duplicateCode: 'ARTIFACT_INVALID', maxDepth: MAX_DEPTH }).value);
   assertModelIR(plain);
-  return plain;
+  return expandDescription(plain);
 }
 
 const MAX_DEPTH = 200;

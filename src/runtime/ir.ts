@@ -380,6 +380,25 @@ export interface InputSchema {
   readonly named: boolean;
 }
 
+/**
+ * `input.features` as modelvault writes it: by column instead of one object per feature. `names`
+ * absent means x0, x1, …; `type` and `missing` are one value for every feature or one per feature.
+ * A model with 784 unnamed pixels stores 33 bytes instead of about 38 KB of JSON that every load parses.
+ */
+export interface FeatureColumns {
+  readonly names?: readonly string[];
+  readonly type: FeatureType | readonly FeatureType[];
+  readonly missing: boolean | readonly boolean[];
+}
+
+/** Most input features a description may declare (scikit-learn's HashingVectorizer default is 2^20). */
+export const MAX_FEATURES = 1 << 20;
+
+/** The description as stored: `input.features` in either form (readDescription expands it). */
+export type StoredModelIR = Omit<ModelIR, 'input'> & {
+  readonly input: Omit<InputSchema, 'features'> & { readonly features: InputSchema['features'] | FeatureColumns };
+};
+
 export type Method = 'predict' | 'predict_proba' | 'decision_function' | 'transform';
 
 export type OutputSchema =

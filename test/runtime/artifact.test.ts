@@ -87,6 +87,46 @@ describe('artifact', () => {
     it(`rejects: ${name}`, () => expect(code(() => decodeArtifact(rewrite(bytes, edit)))).toBe('ARTIFACT_INVALID'));
   }
 
+  describe('input.features by column', () => {
+    const stored = (b: Uint8Array): Record<string, unknown> => (JSON.parse(parseSafetensors(b).metadata!.model!) as { input: Record<string, unknown> }).input;
+    const features = (...types: ('number' | 'string' | 'any')[]): ModelDescription['input'] => ({
+      n_features: types.length, named: false, features: types.map((type, j) => ({ name: `x${j}`, type, missing: j === 1 })),
+    });
+    it('is what encodeArtifact writes: implied names x0…, one value when all features agree', () => {
+      const { desc, tb } = linearModel();
+      expect(stored(bytes)).toEqual({ n_features: 2, features: { names: ['a', 'b'], type: 'number', missing: false }, named: true });
+      const unnamed = encodeArtifact({ ...desc, input: features('number', 'number') }, tb.tensors, PROV);
+      expect(stored(unnamed)).toEqual({ n_features: 2, features: { type: 'number', missing: [false, true] }, named: false });
+      expect(decodeArtifact(unnamed).ir.input).toEqual(features('number', 'number'));
+      // a name that is not x<j> is written even when the model has no names of its own
+      const renamed = { ...desc, input: { ...features('number', 'number'), features: [{ name: 'x1', type: 'number', missing: false }, { name: 'x0', type: 'number', missing: true }] } } as ModelDescription;
+      expect(stored(encodeArtifact(renamed, tb.tensors, PROV)).features).toEqual({ names: ['x1', 'x0'], type: 'number', missing: [false, true] });
+      expect(decodeArtifact(encodeArtifact(renamed, tb.tensors, PROV)).ir.input).toEqual(renamed.input);
+    });
+    it('one object per feature (the other form) decodes to the same description', () => {
+      const full = rewrite(bytes, (m) => ((m.input as Record<string, unknown>).features = linearModel().desc.input.features));
+      expect(Array.isArray(stored(full).features)).toBe(true);
+      expect(decodeArtifact(full).ir).toEqual(decodeArtifact(bytes).ir);
+    });
+    const refused: [string, unknown, number?][] = [
+      ['names for another feature count', { names: ['a'], type: 'number', missing: false }],
+      ['types for another feature count', { names: ['a', 'b'], type: ['number'], missing: false }],
+      ['missing for another feature count', { names: ['a', 'b'], type: 'number', missing: [true, false, true] }],
+      ['an unknown type', { names: ['a', 'b'], type: 'callable', missing: false }],
+      ['an extra field', { names: ['a', 'b'], type: 'number', missing: false, call: 'os.system' }],
+      ['no missing', { names: ['a', 'b'], type: 'number' }],
+      ['more features than any model may declare', { type: 'number', missing: false }, 2 ** 20 + 1],
+    ];
+    for (const [name, features, n] of refused) {
+      it(`refuses ${name}`, () => {
+        const b = rewrite(bytes, (m) => Object.assign(m.input as Record<string, unknown>, { features }, n ? { n_features: n } : {}));
+        const e = (() => { try { decodeArtifact(b); } catch (x) { return x as { code: string; message: string }; } })();
+        expect(e?.code).toBe('ARTIFACT_INVALID');
+        expect(e?.message).toMatch(n ? /n_features must be <= 1048576/ : /input|features/);
+      });
+    }
+  });
+
   it('rejects a non-artifact safetensors file and malformed safetensors', () => {
     expect(code(() => decodeArtifact(writeSafetensors({ a: { dtype: 'F64', shape: [1], data: new Float64Array(1) } })))).toBe('ARTIFACT_INVALID');
     expect(code(() => decodeArtifact(bytes.subarray(0, bytes.length - 1)))).toBe('ST_INCOMPLETE_BUFFER');

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MvError } from '../../src/core/index.js';
 import { parseSafetensors, readJson, toPlain, writeSafetensors, type SafetensorsFile } from '../../src/formats/safetensors/index.js';
-import { TensorBuilder, assertModelIR, decodeArtifact, encodeArtifact, loadModel, predict, readDescription, type ModelDescription } from '../../src/runtime/index.js';
+import { TensorBuilder, assertModelIR, decodeArtifact, expandDescription, encodeArtifact, loadModel, predict, readDescription, type ModelDescription } from '../../src/runtime/index.js';
 import { PROV, feats, flatTrees } from './helpers.js';
 
 /**
@@ -12,7 +12,7 @@ import { PROV, feats, flatTrees } from './helpers.js';
 const strict = (text: string): unknown => {
   const v = toPlain(readJson(text, { code: 'ARTIFACT_INVALID', duplicateCode: 'ARTIFACT_INVALID', maxDepth: 200 }).value);
   assertModelIR(v);
-  return v;
+  return expandDescription(v);
 };
 const fileWith = (model: string): SafetensorsFile => ({ metadata: { format: 'modelvault/1', model } }) as unknown as SafetensorsFile;
 
