@@ -138,7 +138,7 @@ export function convertGraph(input: PyValue, opts: ConvertOptions): Conversion {
   }
   const output: OutputSchema =
     m.role === 'classifier'
-      ? { kind: 'classifier', classes: m.classes ?? [], methods: m.methods }
+      ? { kind: 'classifier', classes: m.classes ?? [], ...(m.nClasses ? { n_classes: m.nClasses } : {}), methods: m.methods }
       : m.role === 'transformer'
         ? { kind: 'transformer', n_outputs: m.nOut, names: outputNames(m.op, features.map((f) => f.name), tb.tensors, plainNames), methods: m.methods }
         : { kind: 'regressor', n_outputs: m.nOut, methods: m.methods };

@@ -402,7 +402,17 @@ export type StoredModelIR = Omit<ModelIR, 'input'> & {
 export type Method = 'predict' | 'predict_proba' | 'decision_function' | 'transform';
 
 export type OutputSchema =
-  | { readonly kind: 'classifier'; readonly classes: readonly Label[]; readonly methods: readonly Method[] }
+  | {
+      readonly kind: 'classifier';
+      readonly classes: readonly Label[];
+      /**
+       * Multi-output classifiers (scikit-learn fitted on a 2-D y): the class count of each output, and
+       * `classes` lists each output's classes in turn. `predict` then gives one label per output
+       * ([n, outputs]) and `predict_proba` each output's probabilities side by side ([n, classes.length]).
+       */
+      readonly n_classes?: readonly number[];
+      readonly methods: readonly Method[];
+    }
   | { readonly kind: 'regressor'; readonly n_outputs: number; readonly names?: readonly string[]; readonly methods: readonly Method[] }
   | { readonly kind: 'transformer'; readonly n_outputs: number; readonly names?: readonly string[]; readonly methods: readonly Method[] };
 

@@ -94,7 +94,8 @@ function labelsOf(classes: readonly Label[], idx: Float64Array): Label[] {
 export function compileModel(a: Artifact): Model {
   const { ir, tensors } = a;
   const { transforms, estimator } = splitGraph(ir.graph);
-  const head: HeadInfo = { classifier: ir.output.kind === 'classifier', nClasses: ir.output.kind === 'classifier' ? ir.output.classes.length : 0 };
+  const o = ir.output;
+  const head: HeadInfo = o.kind === 'classifier' ? { classifier: true, nClasses: o.classes.length, outputs: o.n_classes ?? null } : { classifier: false, nClasses: 0, outputs: null };
   const compiledTransforms = transforms.map((op, i) => compileTransform(op, tensors, transforms.length === 1 && op === ir.graph ? 'graph' : `graph > steps[${i}] (${op.kind})`));
   const compiledEstimator = estimator ? compileEstimator(estimator as EstimatorOp, tensors, head) : null;
   const available = estimator ? estimatorMethods(estimator, head.classifier) : (['transform'] as Method[]);
@@ -198,7 +199,7 @@ export function describeModel(model: Model): Record<string, unknown> {
   return {
     format: 'modelvault/1',
     kind: ir.output.kind,
-    ...(ir.output.kind === 'classifier' ? { classes: ir.output.classes } : { n_outputs: ir.output.n_outputs }),
+    ...(ir.output.kind === 'classifier' ? { classes: ir.output.classes, ...(ir.output.n_classes ? { n_classes: ir.output.n_classes } : {}) } : { n_outputs: ir.output.n_outputs }),
     methods: model.methods,
     input: ir.input,
     graph: describeOp(ir.graph),

@@ -461,6 +461,21 @@ export function validateGraph(ir: ModelIR, tensors: ReadonlyMap<string, IrTensor
   const width = estimatorWidth(ctx, estimator, t, path);
   if (output.kind === 'classifier') {
     const k = output.classes.length;
+    if (output.n_classes) {
+      // one label per output: only the estimators whose scikit-learn versions take a 2-D y, and no raw scores
+      const { n_classes: per } = output;
+      if (per.reduce((a, b) => a + b, 0) !== k) fail(['output', 'n_classes'], `the outputs' ${per.join(' + ')} classes are not the ${k} listed`);
+      let at = 0;
+      for (const c of per) {
+        if (new Set(output.classes.slice(at, at + c)).size !== c) fail(['output', 'classes'], 'class labels of an output repeat');
+        at += c;
+      }
+      const forest = estimator.kind === 'tree-ensemble' && estimator.split === 'sklearn-tree' && estimator.leaf_normalize && estimator.activation.kind === 'identity';
+      if (!forest) fail(path, 'a multi-output classifier needs scikit-learn decision trees or forests (leaf_normalize, identity activation)');
+      if (width !== k) fail(['output', 'classes'], `${k} classes for an estimator with ${width} outputs`);
+      if (output.methods.includes('decision_function')) fail(['output', 'methods'], 'a multi-output classifier has no decision_function');
+      return;
+    }
     if (new Set(output.classes).size !== k) fail(['output', 'classes'], 'class labels repeat');
     const binaryRaw = (estimator.kind === 'linear' || estimator.kind === 'tree-ensemble') && width === 1;
     if (binaryRaw ? k !== 2 : width !== k) fail(['output', 'classes'], `${k} classes for an estimator with ${width} outputs`);

@@ -71,7 +71,8 @@ export function outputsOf(s: ServedVersion): (TensorMeta & { method: Method })[]
   return s.methods.map((m) => {
     if (o.kind === 'classifier') {
       const k = o.classes.length;
-      if (m === 'predict') return { method: m, name: 'label', datatype: labelType(o.classes), shape: [-1] };
+      // a multi-output classifier predicts one label per output
+      if (m === 'predict') return { method: m, name: 'label', datatype: labelType(o.classes), shape: o.n_classes ? [-1, o.n_classes.length] : [-1] };
       if (m === 'decision_function' && k === 2) return { method: m, name: OUTPUT_OF[m], datatype: 'FP64', shape: [-1] };
       return { method: m, name: OUTPUT_OF[m], datatype: 'FP64', shape: [-1, k] };
     }

@@ -16,6 +16,8 @@ export interface Expected {
   feature_names: string[] | null;
   input: (number | string | null)[][];
   classes: (number | string | boolean)[] | null;
+  /** Multi-output classifiers: the class count of each output (`classes` lists them in turn). */
+  n_classes?: number[];
   /** scikit-learn's get_feature_names_out() for transformers. */
   feature_names_out?: string[] | null;
   outputs: Partial<Record<'predict' | 'predict_proba' | 'decision_function' | 'transform', unknown[]>>;

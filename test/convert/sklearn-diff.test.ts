@@ -41,6 +41,7 @@ describe('scikit-learn fixtures: convert → artifact → predict equals scikit-
       const c = convertGraph(value, opts);
       const model = loadModel(encodeArtifact(c.ir, c.tensors, c.ir.provenance));
       if (e.classes) expect([...(model.ir.output.kind === 'classifier' ? model.ir.output.classes : [])]).toEqual(e.classes);
+      expect(model.ir.output.kind === 'classifier' ? model.ir.output.n_classes : undefined, 'n_classes').toEqual(e.n_classes);
       const rows = e.input.map((r) => r.map((v) => v as Cell));
       for (const m of NOT_OFFERED[e.name] ?? []) delete e.outputs[m as keyof Expected['outputs']];
       for (const [method, want] of Object.entries(e.outputs)) {

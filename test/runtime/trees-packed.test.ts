@@ -41,7 +41,7 @@ describe('packed tree layout decides exactly like the reference loops', () => {
           };
           validateGraph({ version: 1, input: { n_features: F, named: false, features: [0, 1, 2].map((j) => ({ name: `f${j}`, type: 'number' as const, missing: true })) }, output: { kind: 'regressor', n_outputs: 1, methods: ['predict'] }, graph: op, provenance: { source_sha256: 'a'.repeat(64), source_format: 't', library: { name: 't', version: '0' }, converter: { name: 'm', version: '0' }, created: 'x' } }, tb.tensors);
           const frame = { rows: 9, cols: F, data: Float64Array.from(xs) };
-          const head = { classifier: false, nClasses: 0 };
+          const head = { classifier: false, nClasses: 0, outputs: null };
           const a = compileTrees(op, tb.tensors, head, { packed: true }).run(frame, 'predict').data;
           const b = compileTrees(op, tb.tensors, head, { packed: false }).run(frame, 'predict').data;
           expect(Array.from(a)).toEqual(Array.from(b));
@@ -108,7 +108,7 @@ describe('packed descent (8-row groups and tails) equals the reference traversal
           };
           const data = Float64Array.from(xs.slice(0, rows * F), (v) => (dense && v !== v ? 0.25 : v));
           const frame = { rows, cols: F, data };
-          const head = { classifier: false, nClasses: 0 };
+          const head = { classifier: false, nClasses: 0, outputs: null };
           const a = compileTrees(op, tb.tensors, head, { packed: true }).run(frame, 'predict').data;
           const b = compileTrees(op, tb.tensors, head, { packed: false }).run(frame, 'predict').data;
           expect(Array.from(a)).toEqual(Array.from(b));
@@ -130,7 +130,7 @@ describe('XGBoost missing-value marker', () => {
       activation: { kind: 'identity' }, decision: false, missing_value: 999, ...refs, groups: tb.add('g', 'I32', [1], [0]),
     };
     for (const packed of [true, false]) {
-      const out = compileTrees(op, tb.tensors, { classifier: false, nClasses: 0 }, { packed }).run({ rows: 3, cols: 1, data: Float64Array.from([999, 5, -5]) }, 'predict').data;
+      const out = compileTrees(op, tb.tensors, { classifier: false, nClasses: 0, outputs: null }, { packed }).run({ rows: 3, cols: 1, data: Float64Array.from([999, 5, -5]) }, 'predict').data;
       expect(Array.from(out)).toEqual([1, 2, 1]);
     }
   });
@@ -142,7 +142,7 @@ describe('XGBoost missing-value marker', () => {
       kind: 'tree-ensemble', split: 'xgboost', n_features: 1, n_trees, n_nodes, value_width: 1, n_outputs: 1, aggregation: 'sum', base: [0], leaf_normalize: false,
       activation: { kind: 'identity' }, decision: false, ...refs, groups: tb.add('g', 'I32', [1], [0]),
     };
-    const run = (): unknown => compileTrees(op, tb.tensors, { classifier: false, nClasses: 0 }, { blockRows: 2 }).run({ rows: 6, cols: 1, data: Float64Array.from([1, 2, 3, 4, 5, 1e39]) }, 'predict');
+    const run = (): unknown => compileTrees(op, tb.tensors, { classifier: false, nClasses: 0, outputs: null }, { blockRows: 2 }).run({ rows: 6, cols: 1, data: Float64Array.from([1, 2, 3, 4, 5, 1e39]) }, 'predict');
     expect(run).toThrow(/row 5, column 0/);
   });
 });

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { MvError } from '../../core/index.js';
 import type { FileReport } from '../../scan/index.js';
 import { ExitCode, type CliContext } from '../main.js';
-import { paint, type Output } from '../output.js';
+import { headText, paint, type Output } from '../output.js';
 
 interface ConvertCliOptions {
   output: string;
@@ -98,15 +98,14 @@ Exit codes: 0 converted, 1 refused by the scanner or unsupported/invalid model, 
         return;
       }
       const r = c.report;
-      const o2 = c.ir.output;
       const src = [c.source.container, c.source.compression, c.source.protocol !== undefined ? `protocol ${c.source.protocol}` : undefined].filter(Boolean).join(', ');
       out.out(`${ok} ${input} (${src}; ${r.library.name} ${r.library.version}) → ${o.output}`);
-      out.out(`  model: ${r.root.slice(r.root.lastIndexOf('.') + 1)} (${r.role}${o2.kind === 'classifier' ? `, classes ${JSON.stringify(o2.classes)}` : `, ${o2.n_outputs} output${o2.n_outputs === 1 ? '' : 's'}`})`);
+      out.out(`  model: ${r.root.slice(r.root.lastIndexOf('.') + 1)} (${r.role}${headText(c.ir.output)})`);
       const f = c.ir.input.features;
       const text = f.filter((x) => x.type === 'string').length;
       const missing = f.filter((x) => x.missing).length;
       out.out(`  input: ${f.length} features${c.ir.input.named ? ` (${f.map((x) => x.name).join(', ')})` : ''}${text ? `, ${text} text` : ''}${missing ? `, ${missing} accept missing values` : ''}`);
-      out.out(`  methods: ${o2.methods.join(', ')}`);
+      out.out(`  methods: ${c.ir.output.methods.join(', ')}`);
       out.out(`  artifact: ${r.tensorCount} tensors, ${kib(c.bytes.length)} (converted in ${Math.round(millis)} ms)`);
       if (c.parity) {
         out.out(c.parity.skipped

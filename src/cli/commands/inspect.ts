@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { MvError, isMvError } from '../../core/index.js';
 import { readUserFile } from '../files.js';
 import type { CliContext } from '../main.js';
-import { paint, type Output } from '../output.js';
+import { headText, paint, type HeadSummary, type Output } from '../output.js';
 
 interface InspectCliOptions {
   format: 'text' | 'json';
@@ -112,8 +112,8 @@ function printText(out: Output, r: Inspection): void {
   const scan = r.scan as { status: string; class?: string; reason?: string } | undefined;
   if (scan) out.out(`  scan: ${scan.status === 'clean' ? paint(out, 'green', 'clean') : paint(out, 'red', `blocked (${scan.class})`)}${scan.reason ? ` — ${scan.reason}` : ''}`);
   if (r.model) {
-    const m = r.model as { kind: string; classes?: unknown[]; n_outputs?: number; methods: string[]; input: { n_features: number; features: { name: string; type: string; missing: boolean }[] }; graph: unknown; provenance: Record<string, unknown> };
-    out.out(`  model: ${m.kind}${m.classes ? `, classes ${JSON.stringify(m.classes)}` : `, ${m.n_outputs} outputs`}; methods ${m.methods.join(', ')}`);
+    const m = r.model as HeadSummary & { kind: string; input: { n_features: number; features: { name: string; type: string; missing: boolean }[] }; graph: unknown; provenance: Record<string, unknown> };
+    out.out(`  model: ${m.kind}${headText(m)}; methods ${m.methods.join(', ')}`);
     out.out(`  input: ${m.input.n_features} features: ${m.input.features.map((f) => `${f.name}:${f.type}${f.missing ? '?' : ''}`).join(', ')}`);
     out.out('  graph:');
     for (const l of opLines(m.graph as OpSummary)) out.out(`    ${l}`);
@@ -131,10 +131,10 @@ function printText(out: Output, r: Inspection): void {
     out.out('  estimator graph:');
     for (const l of (r as { lines?: string[] }).lines ?? []) out.out(`    ${l}`);
   }
-  const c = r.conversion as { supported: boolean; input?: { n_features: number; features: { name: string; type: string; missing: boolean }[] }; output?: { kind: string; classes?: unknown[]; n_outputs?: number; methods: string[] }; error?: { code: string; message: string }; reason?: string; to?: string; notes?: string[] } | undefined;
+  const c = r.conversion as { supported: boolean; input?: { n_features: number; features: { name: string; type: string; missing: boolean }[] }; output?: HeadSummary & { kind: string }; error?: { code: string; message: string }; reason?: string; to?: string; notes?: string[] } | undefined;
   if (c?.input && c.output) {
     out.out(`  inputs: ${c.input.n_features} features: ${c.input.features.map((f) => `${f.name}:${f.type}${f.missing ? '?' : ''}`).join(', ')}`);
-    out.out(`  outputs: ${c.output.kind}${c.output.classes ? `, classes ${JSON.stringify(c.output.classes)}` : `, ${c.output.n_outputs} outputs`}; methods ${c.output.methods.join(', ')}`);
+    out.out(`  outputs: ${c.output.kind}${headText(c.output)}; methods ${c.output.methods.join(', ')}`);
   }
   if (c) {
     const how = c.supported

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { readUserFile } from '../files.js';
 import type { CliContext } from '../main.js';
+import type { Method, OutputSchema } from '../../runtime/index.js';
 
 interface PredictCliOptions {
   input: string;
@@ -48,17 +49,21 @@ and column. Exit codes: 0 ok, 2 invalid input or artifact / I/O error, 4 usage e
         return;
       }
       const k = p.shape.length === 2 ? p.shape[1]! : 1;
-      const out = model.ir.output;
-      const header =
-        k === 1
-          ? [p.method]
-          : out.kind === 'classifier' && (p.method === 'predict_proba' || (p.method === 'decision_function' && k === out.classes.length))
-            ? out.classes.map(String)
-            : out.kind !== 'classifier' && out.names?.length === k
-              ? [...out.names]
-              : Array.from({ length: k }, (_, j) => String(j));
-      const lines = [header.map(csvField).join(',')];
+      const lines = [csvHeader(model.ir.output, p.method, k).map(csvField).join(',')];
       for (let i = 0; i < p.shape[0]!; i++) lines.push(data.slice(i * k, (i + 1) * k).map(csvField).join(','));
       ctx.output.out(lines.join('\n'));
     });
+}
+
+/** CSV column names: the method for one column, class labels for probabilities, output names, else 0, 1, …. */
+function csvHeader(out: OutputSchema, method: Method, k: number): string[] {
+  if (k === 1) return [method];
+  if (out.kind === 'classifier' && out.n_classes) {
+    // multi-output: predict gives one label per output; predict_proba each output's classes in turn
+    if (method === 'predict') return out.n_classes.map((_, q) => `predict_${q}`);
+    return out.n_classes.flatMap((c, q) => Array.from({ length: c }, () => q)).map((q, j) => `${q}:${String(out.classes[j])}`);
+  }
+  if (out.kind === 'classifier' && (method === 'predict_proba' || (method === 'decision_function' && k === out.classes.length))) return out.classes.map(String);
+  if (out.kind !== 'classifier' && out.names?.length === k) return [...out.names];
+  return Array.from({ length: k }, (_, j) => String(j));
 }

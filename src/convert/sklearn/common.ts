@@ -18,6 +18,8 @@ export interface Mapped {
   /** Output width: transform columns, regressor targets, or number of classes. */
   readonly nOut: number;
   readonly classes?: readonly Label[];
+  /** Multi-output classifiers: the class count of each output (`classes` lists them in turn). */
+  readonly nClasses?: readonly number[];
   readonly methods: readonly Method[];
   /** `feature_names_in_` when fitted on a DataFrame (or set by the user). */
   readonly featureNames?: readonly string[];

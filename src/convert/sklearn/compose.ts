@@ -40,6 +40,7 @@ export function mapPipeline(s: State, ctx: Ctx): Mapped {
     nIn: mapped[0]!.op.kind === 'identity' ? first.nIn : mapped[0]!.nIn,
     nOut: width ?? -1,
     ...(last.classes ? { classes: last.classes } : {}),
+    ...(last.nClasses ? { nClasses: last.nClasses } : {}),
     methods: last.methods,
     ...(first.featureNames ? { featureNames: first.featureNames } : {}),
     // The library whose arithmetic the final estimator follows (XGBoost/LightGBM in a sklearn pipeline).

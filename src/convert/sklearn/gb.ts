@@ -91,7 +91,7 @@ function mapGb(s: State, ctx: Ctx, role: 'classifier' | 'regressor'): Mapped {
     for (let k = 0; k < K; k++) {
       const t = State.of(items[st * K + k], s.at(`estimators_[${st}, ${k}]`));
       const tree = t.child('tree_');
-      b.addTree(readSklearnTree(tree, 'regressor', 1), k, lr, tree);
+      b.addTree(readSklearnTree(tree, 'regressor', []), k, lr, tree);
     }
   }
   const base = initRaw(s, loss.kind, K, loss.modern);

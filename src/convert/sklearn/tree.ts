@@ -4,14 +4,19 @@
  * with `missing_go_to_left` both work; classifier leaf values are normalised by the runtime
  * (`leaf_normalize`), which covers both ≤ 1.3 weighted counts and ≥ 1.4 fractions.
  */
+import type { Label } from '../../runtime/index.js';
 import { isArray, structField } from '../py.js';
+import { labelsOf } from '../state.js';
 import { CLASSIFIER_METHODS, featureNamesIn, nFeaturesIn, requireFitted, State, type Ctx, type Mapped } from './common.js';
 import { EnsembleBuilder, type TreeNodes } from './ensemble-builder.js';
 
 const TREE_CLASS = 'sklearn.tree._tree.Tree';
 
-/** Reads `sklearn.tree._tree.Tree` (REDUCE(Tree, (n_features, n_classes, n_outputs)) + BUILD state). */
-export function readSklearnTree(tree: State, role: 'classifier' | 'regressor', nClasses: number, nOutputs = 1): TreeNodes & { width: number; hasMissing: boolean } {
+/**
+ * Reads `sklearn.tree._tree.Tree` (REDUCE(Tree, (n_features, n_classes, n_outputs)) + BUILD state).
+ * `classes`: a classifier's class count per output (one entry unless fitted on a 2-D y).
+ */
+export function readSklearnTree(tree: State, role: 'classifier' | 'regressor', classes: readonly number[], nOutputs = 1): TreeNodes & { width: number; hasMissing: boolean } {
   if (tree.cls !== TREE_CLASS) tree.fail(`expected ${TREE_CLASS}, got ${tree.cls}`);
   const count = tree.int('node_count');
   if (count < 1) tree.fail(`node_count ${count} must be at least 1`, 'node_count');
@@ -31,14 +36,18 @@ export function readSklearnTree(tree: State, role: 'classifier' | 'regressor', n
   const values = tree.f64('values');
   if (values.shape.length !== 3 || values.shape[0]! < count) tree.fail(`values has shape ${JSON.stringify(values.shape)}`, 'values');
   const [, nOut, maxClasses] = values.shape as [number, number, number];
-  // multi-output regressors: one value per output (values[n, o, 0]); classifiers take one output
-  if (nOut !== 1 && role === 'classifier') tree.unsupported(`multi-output classification trees (n_outputs=${nOut})`, 'values');
   if (nOut !== nOutputs) tree.fail(`values has ${nOut} outputs, the model ${nOutputs}`, 'values');
-  const width = role === 'classifier' ? nClasses : nOut;
-  if ((role === 'classifier' ? width : 1) > maxClasses) tree.fail(`values has ${maxClasses} class columns for ${nClasses} classes`, 'values');
+  // values[n, o, k]: a regressor's output o is k = 0; a classifier's output o has classes[o] columns
+  // (padded to the largest), which the leaf vector holds one output after the other
+  const per = role === 'classifier' ? classes : new Array<number>(nOut).fill(1);
+  if (per.length !== nOut) tree.fail(`values has ${nOut} outputs for ${per.length} class lists`, 'values');
+  const most = Math.max(...per);
+  if (most > maxClasses) tree.fail(`values has ${maxClasses} class columns for ${most} classes`, 'values');
+  const width = per.reduce((a, b) => a + b, 0);
   const v = new Float64Array(count * width);
-  const stride = role === 'classifier' ? 1 : maxClasses;
-  for (let n = 0; n < count; n++) for (let k = 0; k < width; k++) v[n * width + k] = values.data[n * nOut * maxClasses + k * stride]!;
+  for (let n = 0, at = 0; n < count; n++) {
+    for (let o = 0; o < nOut; o++) for (let k = 0; k < per[o]!; k++) v[at++] = values.data[(n * nOut + o) * maxClasses + k]!;
+  }
   return {
     count, left, right, feature, threshold, values: v, width,
     hasMissing: missing !== undefined,
@@ -54,29 +63,37 @@ function estimatorTrees(s: State, single: boolean): State[] {
   return est.map((e, i) => State.of(e, s.at(`estimators_[${i}]`)));
 }
 
-/** n_outputs_ (1 when absent); only regressors may have several. */
-function nOutputsOf(s: State, role: 'classifier' | 'regressor'): number {
+/** n_outputs_ (1 when absent). */
+function nOutputsOf(s: State): number {
   const n = s.has('n_outputs_') ? s.int('n_outputs_') : 1;
-  if (n !== 1 && role === 'classifier') s.unsupported(`multi-output classification (n_outputs_=${n})`, 'n_outputs_');
   if (!(n >= 1 && n <= 1 << 16)) s.fail(`n_outputs_ ${n} is out of range`, 'n_outputs_');
   return n;
 }
 
+/** A classifier's classes_: one list, or one per output when fitted on a 2-D y (n_outputs_ > 1). */
+function classesOf(s: State, nOutputs: number): Label[][] {
+  requireFitted(s, 'classes_');
+  if (nOutputs === 1) return [s.labels()];
+  const lists = s.items('classes_');
+  if (lists.length !== nOutputs) s.fail(`classes_ has ${lists.length} lists for ${nOutputs} outputs`, 'classes_');
+  return lists.map((c, o) => labelsOf(c, s.at(`classes_[${o}]`)));
+}
+
 /** DecisionTree*, ExtraTree*, RandomForest*, ExtraTrees*: mean over trees of (normalised) leaf values. */
 function mapTrees(s: State, ctx: Ctx, role: 'classifier' | 'regressor', single: boolean): Mapped {
-  const nOutputs = nOutputsOf(s, role);
-  const classes = role === 'classifier' ? (requireFitted(s, 'classes_'), s.labels()) : undefined;
-  const nClasses = classes?.length ?? 1;
+  const nOutputs = nOutputsOf(s);
+  const classes = role === 'classifier' ? classesOf(s, nOutputs) : undefined;
+  const perOutput = classes?.map((c) => c.length) ?? [];
   const trees = estimatorTrees(s, single);
   const first = trees[0]!;
   const nIn = nFeaturesIn(s) ?? nFeaturesIn(first, 'n_features_');
   if (nIn === undefined) s.fail('cannot tell the number of features (no n_features_in_)');
-  const b = new EnsembleBuilder(s, role === 'classifier' ? nClasses : nOutputs, nIn);
+  const b = new EnsembleBuilder(s, role === 'classifier' ? perOutput.reduce((a, c) => a + c, 0) : nOutputs, nIn);
   let missing = false;
   for (const t of trees) {
-    const treeOutputs = nOutputsOf(t, role);
+    const treeOutputs = nOutputsOf(t);
     if (treeOutputs !== nOutputs) t.fail(`a tree has ${treeOutputs} outputs, the ensemble ${nOutputs}`, 'n_outputs_');
-    const nodes = readSklearnTree(t.child('tree_'), role, nClasses, nOutputs);
+    const nodes = readSklearnTree(t.child('tree_'), role, perOutput, nOutputs);
     missing ||= nodes.hasMissing;
     b.addTree(nodes, 0, 1, t.child('tree_'));
   }
@@ -92,9 +109,9 @@ function mapTrees(s: State, ctx: Ctx, role: 'classifier' | 'regressor', single: 
     weighted: false,
     name: s.shortName,
   });
-  return role === 'classifier'
-    ? { op, role, nIn, nOut: nClasses, classes: classes!, methods: CLASSIFIER_METHODS(true, false), featureNames: featureNamesIn(s) }
-    : { op, role, nIn, nOut: nOutputs, methods: ['predict'], featureNames: featureNamesIn(s) };
+  if (role === 'regressor') return { op, role, nIn, nOut: nOutputs, methods: ['predict'], featureNames: featureNamesIn(s) };
+  const flat = classes!.flat();
+  return { op, role, nIn, nOut: flat.length, classes: flat, ...(nOutputs > 1 ? { nClasses: perOutput } : {}), methods: CLASSIFIER_METHODS(true, false), featureNames: featureNamesIn(s) };
 }
 
 export const mapTreeClassifier = (s: State, ctx: Ctx): Mapped => mapTrees(s, ctx, 'classifier', true);

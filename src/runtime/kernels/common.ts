@@ -7,6 +7,8 @@ import type { FinitePolicy, Frame, KernelOut } from './frame.js';
 export interface HeadInfo {
   readonly classifier: boolean;
   readonly nClasses: number;
+  /** Multi-output classifiers: the class count of each output (they sum to nClasses), else null. */
+  readonly outputs: readonly number[] | null;
 }
 
 /** A compiled estimator: `run` answers one method; for classifiers `predict` returns class indices. */

@@ -49,7 +49,11 @@ export function checkFinite(f: Frame, policy: FinitePolicy, where: string): void
 
 /** Index of the first maximum of row i (numpy argmax). NaN never wins unless it is first (as numpy: NaN is the max). */
 export function argmaxRow(data: Float64Array, i: number, k: number): number {
-  const off = i * k;
+  return argmaxAt(data, i * k, k);
+}
+
+/** argmaxRow over the k values from `off`. */
+export function argmaxAt(data: Float64Array, off: number, k: number): number {
   let best = 0;
   let bv = data[off]!;
   if (bv !== bv) return 0;

@@ -2,7 +2,7 @@ import { MvError } from '../../core/index.js';
 import type { Method, TreeEnsembleOp } from '../ir.js';
 import { activateElementwise, activateProba } from './activation.js';
 import { f64, i32, indicesOut, u32, u8, unsupported, type EstimatorKernel, type HeadInfo, type Tensors } from './common.js';
-import { argmaxRow, type FinitePolicy, type Frame, type KernelOut } from './frame.js';
+import { argmaxAt, argmaxRow, type FinitePolicy, type Frame, type KernelOut } from './frame.js';
 
 /**
  * Tree-ensemble kernel over the flattened struct-of-arrays of the IR. The graph was validated
@@ -636,19 +636,26 @@ function addLinearLeaves(out: Float64Array, o: number, K: number, values: Float6
   }
 }
 
-/** Leaf vectors, normalised to sum 1 per node when `leaf_normalize` (sklearn tree predict_proba; 0 sums stay). */
-function leafValues(op: TreeEnsembleOp, t: Tensors): Float64Array {
+/**
+ * Leaf vectors, normalised to sum 1 per node when `leaf_normalize` (sklearn tree predict_proba; 0 sums
+ * stay) — per output for a multi-output classifier, whose leaf vector holds each output's classes in turn.
+ */
+function leafValues(op: TreeEnsembleOp, t: Tensors, outputs: readonly number[] | null): Float64Array {
   const v = f64(t, op.values);
   if (!op.leaf_normalize) return v;
   const V = op.value_width;
+  const segments = outputs ?? [V];
   const left = i32(t, op.left);
   const out = new Float64Array(v.length);
   for (let n = 0; n < op.n_nodes; n++) {
     if (left[n] !== -1) continue; // only leaves are ever read
-    let s = 0;
-    for (let c = 0; c < V; c++) s += v[n * V + c]!;
-    const d = s === 0 ? 1 : s;
-    for (let c = 0; c < V; c++) out[n * V + c] = v[n * V + c]! / d;
+    for (let c0 = n * V, q = 0; q < segments.length; c0 += segments[q]!, q++) {
+      const c1 = c0 + segments[q]!;
+      let s = 0;
+      for (let c = c0; c < c1; c++) s += v[c]!;
+      const d = s === 0 ? 1 : s;
+      for (let c = c0; c < c1; c++) out[c] = v[c]! / d;
+    }
   }
   return out;
 }
@@ -723,7 +730,7 @@ export function compileTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opt
 /** The packed layout, leaf tables and block size of an ensemble, and the `run` that uses them. */
 function buildTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKernelOptions): EstimatorKernel['run'] {
   const soa = buildSoa(op, t);
-  const values = leafValues(op, t);
+  const values = leafValues(op, t, head.outputs);
   const roots = i32(t, op.roots);
   const groups = i32(t, op.groups);
   const weights = op.weights ? f64(t, op.weights) : null;
@@ -801,12 +808,24 @@ function buildTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKe
     const proba = activateProba(op.activation, r, n, K, K === 1);
     if (method === 'predict_proba') return { shape: [n, head.nClasses], data: proba };
     if (method === 'predict') {
+      if (head.outputs) return perOutputArgmax(proba, n, head.outputs);
       const idx = new Float64Array(n);
       for (let i = 0; i < n; i++) idx[i] = argmaxRow(proba, i, head.nClasses);
       return indicesOut(idx);
     }
     return unsupported(method, 'a tree-ensemble classifier');
   };
+}
+
+/** Multi-output `predict`: per row and output, the index into `classes` of that output's most probable class ([n, outputs]). */
+function perOutputArgmax(proba: Float64Array, n: number, outputs: readonly number[]): KernelOut {
+  const K = proba.length / n;
+  const S = outputs.length;
+  const idx = new Float64Array(n * S);
+  for (let i = 0; i < n; i++) {
+    for (let q = 0, c0 = 0; q < S; c0 += outputs[q]!, q++) idx[i * S + q] = c0 + argmaxAt(proba, i * K + c0, outputs[q]!);
+  }
+  return { shape: [n, S], data: idx };
 }
 
 /** Leaf node index per row and tree (n × T, global node ids), for exact differential tests. */
