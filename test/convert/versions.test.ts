@@ -140,6 +140,23 @@ describe('scikit-learn layouts of other versions', () => {
     expectSame(e, toModel(value));
   });
 
+  it('Tree ≥ 1.4, multi-output: each output\'s values as fractions', async () => {
+    const { e, value } = await fixture('extra_trees_classifier_multi');
+    for (const est of (get(value, 'estimators_') as { items: PyValue[] }).items) {
+      const values = get(get(est, 'tree_'), 'values') as NdArray;
+      const [n, o, k] = values.shape as [number, number, number];
+      expect(o).toBe(3);
+      const f = new Float64Array(values.data!.buffer.slice(values.data!.byteOffset, values.data!.byteOffset + values.data!.byteLength));
+      for (let r = 0; r < n * o; r++) {
+        let s = 0;
+        for (let c = 0; c < k; c++) s += f[r * k + c]!;
+        for (let c = 0; c < k; c++) f[r * k + c] = f[r * k + c]! / s;
+      }
+      set(get(est, 'tree_'), 'values', { ...values, data: new Uint8Array(f.buffer) });
+    }
+    expectSame(e, toModel(value));
+  });
+
   it('HGB ≥ 1.3: node feature_idx as intp (56-byte record)', async () => {
     const { e, value } = await fixture('hgb_regressor_categorical');
     for (const it of (get(value, '_predictors') as { items: PyValue[] }).items) {

@@ -1,0 +1,89 @@
+/**
+ * Multi-output classifiers (scikit-learn trees and forests fitted on a 2-D y) through the CLI, and
+ * the description checks that keep their per-output head consistent.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import type { Output } from '../../src/cli/output.js';
+import { MvError } from '../../src/core/index.js';
+import { parseSafetensors, writeSafetensors } from '../../src/formats/safetensors/index.js';
+import { decodeArtifact } from '../../src/runtime/index.js';
+import { SKLEARN_DIR } from './fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mv-multi-'));
+const capture = (): Output & { stdout: string[]; stderr: string[] } => {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (s) => void stdout.push(s), err: (s) => void stderr.push(s), color: false, isTTY: false };
+};
+const run = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+  const o = capture();
+  const code = await main(['node', 'modelvault', ...args], o);
+  return { code, stdout: o.stdout.join('\n'), stderr: o.stderr.join('\n') };
+};
+
+const E = JSON.parse(readFileSync(`${SKLEARN_DIR}random_forest_classifier_multi_str.expected.json`, 'utf8')) as {
+  input: number[][]; outputs: { predict: string[][]; predict_proba: number[][] };
+};
+const artifact = join(dir, 'multi.safetensors');
+
+describe('multi-output classifier', { timeout: 30_000 }, () => {
+  let c: Awaited<ReturnType<typeof run>>;
+  beforeAll(async () => {
+    c = await run('convert', `${SKLEARN_DIR}random_forest_classifier_multi_str.joblib`, '-o', artifact);
+  });
+  it('convert, inspect and predict (JSON and CSV) through the CLI', async () => {
+    expect(c.code).toBe(0);
+    expect(c.stdout).toContain('classifier, 2 outputs with classes ["cat","dog","emu"], ["no","yes"]');
+    expect((await run('inspect', artifact)).stdout).toContain('2 outputs with classes ["cat","dog","emu"], ["no","yes"]; methods predict, predict_proba');
+    const input = join(dir, 'in.csv');
+    writeFileSync(input, ['x0,x1,x2,x3', ...E.input.slice(0, 3).map((r) => r.join(','))].join('\n'));
+    const p = JSON.parse((await run('predict', artifact, '--input', input)).stdout);
+    expect(p).toEqual({ method: 'predict', shape: [3, 2], data: E.outputs.predict.slice(0, 3).flat() });
+    const csv = (await run('predict', artifact, '--input', input, '--format', 'csv')).stdout.split('\n');
+    expect(csv).toEqual(['predict_0,predict_1', ...E.outputs.predict.slice(0, 3).map((r) => r.join(','))]);
+    const proba = (await run('predict', artifact, '--input', input, '--method', 'predict_proba', '--format', 'csv')).stdout.split('\n');
+    expect(proba[0]).toBe('0:cat,0:dog,0:emu,1:no,1:yes');
+    proba.slice(1).forEach((line, i) => line.split(',').forEach((v, j) => expect(Math.abs(Number(v) - E.outputs.predict_proba[i]![j]!)).toBeLessThanOrEqual(1e-9)));
+    const df = await run('predict', artifact, '--input', input, '--method', 'decision_function');
+    expect(df.code).toBe(4);
+    expect(df.stderr).toContain('available: predict, predict_proba');
+  });
+
+  /** The converted artifact with its description edited. */
+  function edited(edit: (d: { output: Record<string, unknown>; graph: Record<string, unknown> }) => void): Uint8Array {
+    const f = parseSafetensors(new Uint8Array(readFileSync(artifact)));
+    const d = JSON.parse(f.metadata!.model!);
+    edit(d);
+    const tensors = new Map(f.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: f.read(t.name) }]));
+    return writeSafetensors(tensors, { format: 'modelvault/1', model: JSON.stringify(d) });
+  }
+  const refused: [string, (d: { output: Record<string, unknown>; graph: Record<string, unknown> }) => void, RegExp][] = [
+    ['class counts that do not add up to the classes', (d) => (d.output.n_classes = [3, 3]), /not the 5 listed/],
+    ['a label repeated within one output', (d) => (d.output.classes = ['cat', 'cat', 'emu', 'no', 'yes']), /class labels of an output repeat/],
+    ['decision_function, even from trees that give raw scores', (d) => ((d.graph.decision = true), (d.output.methods = ['predict', 'predict_proba', 'decision_function'])), /no decision_function/],
+    ['trees whose leaves are not normalised', (d) => (d.graph.leaf_normalize = false), /multi-output classifier needs scikit-learn decision trees/],
+    ['a single output', (d) => (d.output.n_classes = [5]), /n_classes must NOT have fewer than 2 items/],
+  ];
+  for (const [what, edit, message] of refused) {
+    it(`refuses ${what}`, async () => {
+      const e = (() => {
+        try {
+          decodeArtifact(edited(edit));
+        } catch (x) {
+          return x as MvError;
+        }
+        return undefined;
+      })();
+      expect(e).toBeInstanceOf(MvError);
+      expect(e!.code).toBe('ARTIFACT_INVALID');
+      expect(e!.message).toMatch(message);
+    });
+  }
+  it('the same labels in two outputs are fine', () => {
+    expect(decodeArtifact(edited((d) => (d.output.classes = ['no', 'yes', 'emu', 'no', 'yes']))).ir.output).toMatchObject({ n_classes: [3, 2] });
+  });
+});
