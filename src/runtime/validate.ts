@@ -1,5 +1,5 @@
 import { MvError, assertNever } from '../core/index.js';
-import { isEstimatorOp, type Method, type ModelIR, type Op, type TensorRef, type TreeEnsembleOp } from './ir.js';
+import { isEstimatorOp, type KnnOp, type Method, type ModelIR, type Op, type TensorRef, type TreeEnsembleOp } from './ir.js';
 import type { IrTensor } from './tensors.js';
 
 /**
@@ -241,11 +241,13 @@ function estimatorWidth(ctx: Ctx, op: Op, types: readonly ColType[], path: Path)
       const n = fx[0]!;
       if (op.k > n) fail([...path, 'k'], `k = ${op.k} exceeds the ${n} training samples`);
       if (op.task === 'classifier') {
-        expectShape(op.y, [n], [...path, 'y'], 'y');
+        // [n], or [n, outputs] for a multi-output classifier (whose head checks each output's range)
+        const yd = dims(op.y);
+        if (yd[0] !== n || yd.length > 2) fail([...path, 'y'], 'y must be [n] or [n, n_outputs]');
         expectDtype(op.y, ['I64', 'I32'], [...path, 'y'], 'y');
         if (!op.n_classes) fail(path, 'a knn classifier needs n_classes');
         const y = ints(ctx, op.y);
-        for (let i = 0; i < n; i++) if (!(y[i]! >= 0 && y[i]! < op.n_classes!)) fail([...path, 'y'], `class index ${y[i]} out of range`);
+        for (let i = 0; i < y.length; i++) if (!(y[i]! >= 0 && y[i]! < op.n_classes!)) fail([...path, 'y'], `class index ${y[i]} out of range`);
         return op.n_classes!;
       }
       expectDtype(op.y, ['F64'], [...path, 'y'], 'y');
@@ -431,6 +433,19 @@ export function readColumns(op: Op): Set<number> | null {
   }
 }
 
+/** A multi-output knn classifier: y [n, outputs], each column's class indices within its output's classes. */
+function knnOutputs(ctx: Ctx, op: KnnOp, per: readonly number[], path: Path): void {
+  const yd = dims(op.y);
+  if (yd.length !== 2 || yd[1] !== per.length) fail([...path, 'y'], `y must be [n, ${per.length}] for ${per.length} outputs`);
+  const y = ints(ctx, op.y);
+  const S = per.length;
+  const lo = per.map((_, q) => per.slice(0, q).reduce((a, b) => a + b, 0));
+  for (let i = 0; i < y.length; i++) {
+    const q = i % S;
+    if (!(y[i]! >= lo[q]! && y[i]! < lo[q]! + per[q]!)) fail([...path, 'y'], `row ${Math.floor(i / S)}: class index ${y[i]} is not one of output ${q}'s`);
+  }
+}
+
 /** Runs every semantic check; throws ARTIFACT_INVALID with a JSON path. */
 export function validateGraph(ir: ModelIR, tensors: ReadonlyMap<string, IrTensor>): void {
   const ctx: Ctx = { tensors };
@@ -471,12 +486,14 @@ export function validateGraph(ir: ModelIR, tensors: ReadonlyMap<string, IrTensor
         at += c;
       }
       const forest = estimator.kind === 'tree-ensemble' && estimator.split === 'sklearn-tree' && estimator.leaf_normalize && estimator.activation.kind === 'identity';
-      if (!forest) fail(path, 'a multi-output classifier needs scikit-learn decision trees or forests (leaf_normalize, identity activation)');
+      if (estimator.kind === 'knn') knnOutputs(ctx, estimator, per, path);
+      else if (!forest) fail(path, 'a multi-output classifier needs scikit-learn decision trees, forests or k nearest neighbours (trees: leaf_normalize, identity activation)');
       if (width !== k) fail(['output', 'classes'], `${k} classes for an estimator with ${width} outputs`);
       if (output.methods.includes('decision_function')) fail(['output', 'methods'], 'a multi-output classifier has no decision_function');
       return;
     }
     if (new Set(output.classes).size !== k) fail(['output', 'classes'], 'class labels repeat');
+    if (estimator.kind === 'knn' && dims(estimator.y).length !== 1) fail([...path, 'y'], 'a knn classifier with one output needs y [n]');
     const binaryRaw = (estimator.kind === 'linear' || estimator.kind === 'tree-ensemble') && width === 1;
     if (binaryRaw ? k !== 2 : width !== k) fail(['output', 'classes'], `${k} classes for an estimator with ${width} outputs`);
     if (estimator.kind === 'svm' && estimator.task !== 'svc') fail(path, 'a classifier needs an SVC');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
+import { convertFile } from '../../src/convert/index.js';
 import { MvError } from '../../src/core/index.js';
 import { parseSafetensors, writeSafetensors } from '../../src/formats/safetensors/index.js';
 import { decodeArtifact } from '../../src/runtime/index.js';
@@ -83,6 +84,18 @@ describe('multi-output classifier', { timeout: 30_000 }, () => {
       expect(e!.message).toMatch(message);
     });
   }
+  it("refuses a knn training label outside its output's classes", async () => {
+    const conv = await convertFile(new Uint8Array(readFileSync(`${SKLEARN_DIR}knn_classifier_multi.joblib`)), { sourceSha256: '0'.repeat(64), created: '2026-01-01T00:00:00Z' });
+    const f = parseSafetensors(conv.bytes);
+    const tensors = new Map(f.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: f.read(t.name).slice() }]));
+    const y = [...tensors.entries()].find(([, t]) => t.dtype === 'I64')![1];
+    expect(y.shape[1]).toBe(2);
+    const write = (): Uint8Array => writeSafetensors(tensors, f.metadata!);
+    expect(decodeArtifact(write()).ir.output).toMatchObject({ n_classes: [4, 3] });
+    new BigInt64Array(y.data.buffer, y.data.byteOffset, y.data.length / 8)[1] = 0n; // row 0, output 1: a class of output 0
+    expect(() => decodeArtifact(write())).toThrow(/row 0: class index 0 is not one of output 1's/);
+  });
+
   it('the same labels in two outputs are fine', () => {
     expect(decodeArtifact(edited((d) => (d.output.classes = ['no', 'yes', 'emu', 'no', 'yes']))).ir.output).toMatchObject({ n_classes: [3, 2] });
   });

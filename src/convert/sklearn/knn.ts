@@ -3,6 +3,7 @@
  * `_tree` only accelerates the same search and is ignored).
  */
 import { dictLookup, isDict, scalarNumber } from '../py.js';
+import { labelsOf } from '../state.js';
 import { addTensor, CLASSIFIER_METHODS, featureNamesIn, requireFitted, type Ctx, type Mapped, type State } from './common.js';
 
 /** `effective_metric_` → Minkowski p. */
@@ -36,15 +37,29 @@ function mapKnn(s: State, ctx: Ctx, task: 'classifier' | 'regressor'): Mapped {
   if (y.shape[0] !== fitX.rows) s.fail(`_y has ${y.shape[0]} rows for ${fitX.rows} samples`, '_y');
   const nOutputs = y.shape.length === 2 ? y.shape[1]! : 1;
   if (task === 'classifier') {
-    if (nOutputs !== 1 || s.bool('outputs_2d_', false)) s.unsupported('multi-output classification', '_y');
-    const classes = s.labels();
-    for (const c of y.data) if (!(Number.isInteger(c) && c >= 0 && c < classes.length)) s.fail(`_y holds class index ${c}`, '_y');
+    // fitted on a 2-D y (outputs_2d_): classes_ is one list per output and _y [n, outputs] indexes each;
+    // the artifact lists the outputs' classes in turn, and y holds indices into that whole list
+    const multi = s.bool('outputs_2d_', false) || nOutputs !== 1;
+    const lists = multi ? s.items('classes_').map((c, o) => labelsOf(c, s.at(`classes_[${o}]`))) : [s.labels()];
+    if (lists.length !== nOutputs) s.fail(`classes_ has ${lists.length} lists for ${nOutputs} outputs`, 'classes_');
+    const offsets = lists.map((_, o) => lists.slice(0, o).reduce((a, l) => a + l.length, 0));
+    const yGlobal = new Float64Array(y.data.length);
+    for (let i = 0; i < y.data.length; i++) {
+      const c = y.data[i]!;
+      const o = i % nOutputs;
+      if (!(Number.isInteger(c) && c >= 0 && c < lists[o]!.length)) s.fail(`_y holds class index ${c}`, '_y');
+      yGlobal[i] = offsets[o]! + c;
+    }
+    const classes = lists.flat();
     const op = {
       kind: 'knn' as const, name: s.shortName, task, k, weights: weights as 'uniform' | 'distance', p, n_classes: classes.length,
       fit_x: addTensor(ctx, s, 'fit_x', 'F64', [fitX.rows, fitX.cols], fitX.data),
-      y: addTensor(ctx, s, 'y', 'I64', [fitX.rows], y.data),
+      y: addTensor(ctx, s, 'y', 'I64', multi ? [fitX.rows, nOutputs] : [fitX.rows], yGlobal),
     };
-    return { op, role: 'classifier', nIn: fitX.cols, nOut: classes.length, classes, methods: CLASSIFIER_METHODS(true, false), featureNames: featureNamesIn(s) };
+    return {
+      op, role: 'classifier', nIn: fitX.cols, nOut: classes.length, classes, ...(multi ? { nClasses: lists.map((l) => l.length) } : {}),
+      methods: CLASSIFIER_METHODS(true, false), featureNames: featureNamesIn(s),
+    };
   }
   const op = {
     kind: 'knn' as const, name: s.shortName, task, k, weights: weights as 'uniform' | 'distance', p,

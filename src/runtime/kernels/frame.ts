@@ -67,3 +67,14 @@ export function argmaxAt(data: Float64Array, off: number, k: number): number {
   }
   return best;
 }
+
+/** Multi-output `predict`: per row and output, the index into `classes` of that output's most probable class ([n, outputs]). */
+export function perOutputArgmax(proba: Float64Array, n: number, outputs: readonly number[]): KernelOut {
+  const K = proba.length / n;
+  const S = outputs.length;
+  const idx = new Float64Array(n * S);
+  for (let i = 0; i < n; i++) {
+    for (let q = 0, c0 = 0; q < S; c0 += outputs[q]!, q++) idx[i * S + q] = c0 + argmaxAt(proba, i * K + c0, outputs[q]!);
+  }
+  return { shape: [n, S], data: idx };
+}

@@ -1,6 +1,6 @@
 import type { KnnOp, Method } from '../ir.js';
 import { f64, i32, indicesOut, unsupported, type EstimatorKernel, type HeadInfo, type Tensors } from './common.js';
-import { argmaxRow, type Frame, type KernelOut } from './frame.js';
+import { argmaxRow, perOutputArgmax, type Frame, type KernelOut } from './frame.js';
 
 /**
  * Brute-force k nearest neighbours (sklearn `neighbors/_classification.py`, `_regression.py`,
@@ -94,21 +94,31 @@ export function compileKnn(op: KnnOp, t: Tensors, head: HeadInfo): EstimatorKern
         }
         return { shape: O === 1 ? [rows] : [rows, O], data: out };
       }
+      // y [n] or, for a multi-output classifier, [n, outputs] of indices into all the outputs' classes:
+      // each output's weights land in its own classes, normalised per output
       const C = head.nClasses;
+      const S = head.outputs?.length ?? 1;
+      const segments = head.outputs ?? [C];
       const proba = new Float64Array(rows * C);
       for (let i = 0; i < rows; i++) {
         nearest(f.data, i * F, idx, dist);
         weightsOf(dist, w);
-        let s = 0;
         for (let q = 0; q < k; q++) {
-          proba[i * C + yCls![idx[q]!]!] = proba[i * C + yCls![idx[q]!]!]! + w[q]!;
+          for (let o = 0; o < S; o++) {
+            const c = i * C + yCls![idx[q]! * S + o]!;
+            proba[c] = proba[c]! + w[q]!;
+          }
         }
-        for (let c = 0; c < C; c++) s += proba[i * C + c]!;
-        const d = s === 0 ? 1 : s;
-        for (let c = 0; c < C; c++) proba[i * C + c] = proba[i * C + c]! / d;
+        for (let c0 = i * C, o = 0; o < S; c0 += segments[o]!, o++) {
+          let s = 0;
+          for (let c = c0; c < c0 + segments[o]!; c++) s += proba[c]!;
+          const d = s === 0 ? 1 : s;
+          for (let c = c0; c < c0 + segments[o]!; c++) proba[c] = proba[c]! / d;
+        }
       }
       if (method === 'predict_proba') return { shape: [rows, C], data: proba };
       if (method === 'predict') {
+        if (head.outputs) return perOutputArgmax(proba, rows, head.outputs);
         const out = new Float64Array(rows);
         for (let i = 0; i < rows; i++) out[i] = argmaxRow(proba, i, C);
         return indicesOut(out);

@@ -2,7 +2,7 @@ import { MvError } from '../../core/index.js';
 import type { Method, TreeEnsembleOp } from '../ir.js';
 import { activateElementwise, activateProba } from './activation.js';
 import { f64, i32, indicesOut, u32, u8, unsupported, type EstimatorKernel, type HeadInfo, type Tensors } from './common.js';
-import { argmaxAt, argmaxRow, type FinitePolicy, type Frame, type KernelOut } from './frame.js';
+import { argmaxRow, perOutputArgmax, type FinitePolicy, type Frame, type KernelOut } from './frame.js';
 
 /**
  * Tree-ensemble kernel over the flattened struct-of-arrays of the IR. The graph was validated
@@ -815,17 +815,6 @@ function buildTrees(op: TreeEnsembleOp, t: Tensors, head: HeadInfo, opts: TreeKe
     }
     return unsupported(method, 'a tree-ensemble classifier');
   };
-}
-
-/** Multi-output `predict`: per row and output, the index into `classes` of that output's most probable class ([n, outputs]). */
-function perOutputArgmax(proba: Float64Array, n: number, outputs: readonly number[]): KernelOut {
-  const K = proba.length / n;
-  const S = outputs.length;
-  const idx = new Float64Array(n * S);
-  for (let i = 0; i < n; i++) {
-    for (let q = 0, c0 = 0; q < S; c0 += outputs[q]!, q++) idx[i * S + q] = c0 + argmaxAt(proba, i * K + c0, outputs[q]!);
-  }
-  return { shape: [n, S], data: idx };
 }
 
 /** Leaf node index per row and tree (n × T, global node ids), for exact differential tests. */
