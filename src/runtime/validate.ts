@@ -486,7 +486,7 @@ export function validateGraph(ir: ModelIR, tensors: ReadonlyMap<string, IrTensor
         at += c;
       }
       const forest = estimator.kind === 'tree-ensemble' && estimator.split === 'sklearn-tree' && estimator.leaf_normalize && estimator.activation.kind === 'identity';
-      if (estimator.kind === 'knn') knnOutputs(ctx, estimator, per, path);
+      if (estimator.kind === 'knn' && estimator.task === 'classifier') knnOutputs(ctx, estimator, per, path);
       else if (!forest) fail(path, 'a multi-output classifier needs scikit-learn decision trees, forests or k nearest neighbours (trees: leaf_normalize, identity activation)');
       if (width !== k) fail(['output', 'classes'], `${k} classes for an estimator with ${width} outputs`);
       if (output.methods.includes('decision_function')) fail(['output', 'methods'], 'a multi-output classifier has no decision_function');
