@@ -77,6 +77,9 @@ function textCategories(op: Op, cols: readonly number[], out: Known, tensors?: R
     case 'concat':
       for (const p of op.parts) textCategories(p, cols, out, tensors);
       return;
+    case 'multi-output':
+      for (const e of op.estimators) textCategories(e, cols, out, tensors);
+      return;
     case 'pipeline': {
       let c = cols;
       for (const s of op.steps) {

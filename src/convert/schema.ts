@@ -142,6 +142,15 @@ function back(op: Op, nIn: number, out: readonly Req[] | undefined, tensors: Ten
       for (let k = op.steps.length - 1; k >= 0; k--) r = back(op.steps[k]!, widths[k]!, r, tensors);
       return [...(r ?? fill(nIn, num()))];
     }
+    case 'multi-output': {
+      // every estimator reads the same inputs: each column must suit all of them
+      let req = fill(nIn, UNUSED);
+      for (const e of op.estimators) {
+        const r = back(e, nIn, undefined, tensors);
+        req = req.map((a, j) => merge(a, r[j] ?? UNUSED));
+      }
+      return req.map((r) => (r.used ? r : UNUSED));
+    }
     case 'tree-ensemble':
       return treeReqs(op, nIn, tensors);
     case 'linear':

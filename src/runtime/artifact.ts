@@ -78,7 +78,7 @@ export function expandDescription(d: StoredModelIR): ModelIR {
 /** Collects every tensor reference of a graph with its JSON path. */
 export function collectRefs(op: Op, path: (string | number)[] = ['graph'], out: { ref: TensorRef; path: (string | number)[] }[] = []): typeof out {
   for (const [k, v] of Object.entries(op)) {
-    if (k === 'parts' || k === 'steps') {
+    if (k === 'parts' || k === 'steps' || k === 'estimators') {
       (v as Op[]).forEach((child, i) => collectRefs(child, [...path, k, i], out));
     } else if (k === 'categories') {
       (v as { kind: string; values: unknown }[]).forEach((c, i) => {

@@ -354,7 +354,18 @@ export type TransformOp =
   | ColumnSelectOp
   | ConcatOp
   | PipelineOp;
-export type EstimatorOp = LinearOp | TreeEnsembleOp | SvmOp | KnnOp | GaussianNbOp;
+/**
+ * One estimator per output, all on the frame this op receives (sklearn.multioutput MultiOutputClassifier
+ * and MultiOutputRegressor): output o is estimators[o]'s, each an estimator with one output or a
+ * pipeline ending in one. A classifier head lists their classes in turn (`n_classes`).
+ */
+export interface MultiOutputOp {
+  readonly kind: 'multi-output';
+  readonly name?: string;
+  readonly estimators: readonly Op[];
+}
+
+export type EstimatorOp = LinearOp | TreeEnsembleOp | SvmOp | KnnOp | GaussianNbOp | MultiOutputOp;
 export type Op = TransformOp | EstimatorOp;
 export type OpKind = Op['kind'];
 
@@ -406,7 +417,7 @@ export type OutputSchema =
       readonly kind: 'classifier';
       readonly classes: readonly Label[];
       /**
-       * Multi-output classifiers (scikit-learn fitted on a 2-D y): the class count of each output, and
+       * Multi-output classifiers (fitted on a 2-D y): the class count of each output, and
        * `classes` lists each output's classes in turn. `predict` then gives one label per output
        * ([n, outputs]) and `predict_proba` each output's probabilities side by side ([n, classes.length]).
        */
@@ -438,5 +449,5 @@ export interface ModelIR {
   readonly provenance: Provenance;
 }
 
-export const ESTIMATOR_KINDS: readonly EstimatorOp['kind'][] = ['linear', 'tree-ensemble', 'svm', 'knn', 'gaussian-nb'];
+export const ESTIMATOR_KINDS: readonly EstimatorOp['kind'][] = ['linear', 'tree-ensemble', 'svm', 'knn', 'gaussian-nb', 'multi-output'];
 export const isEstimatorOp = (op: Op): op is EstimatorOp => (ESTIMATOR_KINDS as readonly string[]).includes(op.kind);

@@ -1,6 +1,6 @@
 import { MvError, assertNever } from '../core/index.js';
 import { decodeArtifact, type Artifact, type DecodeOptions } from './artifact.js';
-import type { EstimatorOp, InputSchema, Label, Method, ModelIR, Op, ScaleOp } from './ir.js';
+import type { EstimatorOp, InputSchema, Label, Method, ModelIR, MultiOutputOp, Op, ScaleOp } from './ir.js';
 import type { EstimatorKernel, HeadInfo, TransformKernel } from './kernels/common.js';
 import { checkFinite, type Frame, type KernelOut } from './kernels/frame.js';
 import { compileKnn } from './kernels/knn.js';
@@ -11,7 +11,7 @@ import { compileTransform } from './kernels/transforms.js';
 import { compileTrees } from './kernels/trees.js';
 import { toFrame, type PredictInput } from './input.js';
 import type { IrTensor } from './tensors.js';
-import { estimatorMethods, splitGraph } from './validate.js';
+import { estimatorMethods, splitGraph, splitSub } from './validate.js';
 
 /** A loaded, validated, compiled model. Immutable; safe to share between concurrent predictions. */
 export interface Model {
@@ -54,9 +54,56 @@ function compileEstimator(op: EstimatorOp, t: ReadonlyMap<string, IrTensor>, hea
       return compileKnn(op, t, head);
     case 'gaussian-nb':
       return compileGaussianNb(op, t);
+    case 'multi-output':
+      return compileMultiOutput(op, t, head);
     default:
       return assertNever(op, 'estimator');
   }
+}
+
+/**
+ * One estimator per output (sklearn.multioutput): each runs its own steps and its own input check on
+ * the frame, as each of scikit-learn's estimators validates X itself. Classifier `predict` gives
+ * [n, outputs] indices into all the outputs' classes, `predict_proba` their probabilities in turn;
+ * a regressor's `predict` is [n, outputs].
+ */
+function compileMultiOutput(op: MultiOutputOp, t: ReadonlyMap<string, IrTensor>, head: HeadInfo): EstimatorKernel {
+  const subs = op.estimators.map((sub, q) => {
+    const { transforms, estimator } = splitSub(sub, []);
+    const where = `graph > estimators[${q}]`;
+    return {
+      transforms: transforms.map((tr, i) => compileTransform(tr, t, `${where} > steps[${i}] (${tr.kind})`)),
+      estimator: compileEstimator(estimator as EstimatorOp, t, { classifier: head.classifier, nClasses: head.outputs?.[q] ?? 0, outputs: null }),
+      label: `the ${estimator!.kind} estimator of output ${q}`,
+      /** Where this output's classes start in `classes`. */
+      first: head.outputs ? head.outputs.slice(0, q).reduce((a, b) => a + b, 0) : 0,
+    };
+  });
+  const S = subs.length;
+  return {
+    finite: 'any',
+    nFeatures: subs[0]?.estimator.nFeatures ?? 0,
+    run(f: Frame, method: Method): KernelOut {
+      const n = f.rows;
+      const proba = method === 'predict_proba';
+      const K = proba ? head.nClasses : S;
+      const out = new Float64Array(n * K);
+      subs.forEach((s, q) => {
+        let g = f;
+        for (const tr of s.transforms) g = tr.run(g);
+        checkFinite(g, s.estimator.finite, s.label);
+        const r = s.estimator.run(g, method).data as Float64Array;
+        const w = r.length / n; // k_q probabilities, or one label index / value
+        const col = proba ? s.first : q;
+        const add = head.classifier && !proba ? s.first : 0;
+        for (let i = 0; i < n; i++) for (let c = 0; c < w; c++) out[i * K + col + c] = r[i * w + c]! + add;
+      });
+      return { shape: [n, K], data: out };
+    },
+    prepare(): void {
+      for (const s of subs) s.estimator.prepare?.();
+    },
+  };
 }
 
 /** The fused kernel when the graph is scale… → linear on plain numeric features, else null. */
@@ -178,6 +225,8 @@ function describeOp(op: Op): Record<string, unknown> {
       return { ...base, steps: op.steps.map(describeOp) };
     case 'concat':
       return { ...base, parts: op.parts.map(describeOp) };
+    case 'multi-output':
+      return { ...base, estimators: op.estimators.map(describeOp) };
     case 'tree-ensemble':
       return { ...base, split: op.split, trees: op.n_trees, nodes: op.n_nodes, outputs: op.n_outputs, aggregation: op.aggregation, activation: op.activation.kind };
     case 'linear':

@@ -1,5 +1,5 @@
 import { MvError, assertNever } from '../core/index.js';
-import { isEstimatorOp, type KnnOp, type Method, type ModelIR, type Op, type TensorRef, type TreeEnsembleOp } from './ir.js';
+import { isEstimatorOp, type EstimatorOp, type KnnOp, type Method, type ModelIR, type MultiOutputOp, type Op, type TensorRef, type TreeEnsembleOp } from './ir.js';
 import type { IrTensor } from './tensors.js';
 
 /**
@@ -375,6 +375,7 @@ function transformTypes(ctx: Ctx, op: Op, types: readonly ColType[], path: Path)
     case 'svm':
     case 'knn':
     case 'gaussian-nb':
+    case 'multi-output':
       return fail(path, `${op.kind} is an estimator, not a transform`);
     default:
       return assertNever(op, 'operator');
@@ -403,6 +404,11 @@ export function estimatorMethods(op: Op, classifier: boolean): Method[] {
     case 'knn':
     case 'gaussian-nb':
       return classifier ? ['predict', 'predict_proba'] : ['predict'];
+    case 'multi-output': {
+      // sklearn.multioutput offers predict, and predict_proba when every estimator has it
+      const each = op.estimators.map((e) => splitSub(e, []).estimator).map((e) => (e ? estimatorMethods(e, classifier) : []));
+      return (['predict', 'predict_proba'] as const).filter((m) => each.every((ms) => ms.includes(m)));
+    }
     default:
       return ['transform'];
   }
@@ -428,6 +434,8 @@ export function readColumns(op: Op): Set<number> | null {
     }
     case 'pipeline':
       return op.steps.length > 0 ? readColumns(op.steps[0]!) : null;
+    case 'multi-output':
+      return readColumns({ kind: 'concat', parts: op.estimators });
     default:
       return null;
   }
@@ -473,35 +481,74 @@ export function validateGraph(ir: ModelIR, tensors: ReadonlyMap<string, IrTensor
     return;
   }
   if (!estimator) return fail(['graph'], `a ${output.kind} graph must end with an estimator`);
-  const width = estimatorWidth(ctx, estimator, t, path);
-  if (output.kind === 'classifier') {
-    const k = output.classes.length;
-    if (output.n_classes) {
-      // one label per output: only the estimators whose scikit-learn versions take a 2-D y, and no raw scores
-      const { n_classes: per } = output;
-      if (per.reduce((a, b) => a + b, 0) !== k) fail(['output', 'n_classes'], `the outputs' ${per.join(' + ')} classes are not the ${k} listed`);
-      let at = 0;
-      for (const c of per) {
-        if (new Set(output.classes.slice(at, at + c)).size !== c) fail(['output', 'classes'], 'class labels of an output repeat');
-        at += c;
-      }
-      const forest = estimator.kind === 'tree-ensemble' && estimator.split === 'sklearn-tree' && estimator.leaf_normalize && estimator.activation.kind === 'identity';
-      if (estimator.kind === 'knn' && estimator.task === 'classifier') knnOutputs(ctx, estimator, per, path);
-      else if (!forest) fail(path, 'a multi-output classifier needs scikit-learn decision trees, forests or k nearest neighbours (trees: leaf_normalize, identity activation)');
-      if (width !== k) fail(['output', 'classes'], `${k} classes for an estimator with ${width} outputs`);
-      if (output.methods.includes('decision_function')) fail(['output', 'methods'], 'a multi-output classifier has no decision_function');
-      return;
+  if (output.kind === 'classifier' && output.n_classes) {
+    // one label per output (a 2-D y): each output's classes in turn
+    const per = output.n_classes;
+    if (per.reduce((a, b) => a + b, 0) !== output.classes.length) fail(['output', 'n_classes'], `the outputs' ${per.join(' + ')} classes are not the ${output.classes.length} listed`);
+    for (let q = 0, at = 0; q < per.length; at += per[q]!, q++) {
+      if (new Set(output.classes.slice(at, at + per[q]!)).size !== per[q]) fail(['output', 'classes'], `class labels of output ${q} repeat`);
     }
-    if (new Set(output.classes).size !== k) fail(['output', 'classes'], 'class labels repeat');
-    if (estimator.kind === 'knn' && dims(estimator.y).length !== 1) fail([...path, 'y'], 'a knn classifier with one output needs y [n]');
+    if (output.methods.includes('decision_function')) fail(['output', 'methods'], 'a multi-output classifier has no decision_function');
+  } else if (output.kind === 'classifier' && new Set(output.classes).size !== output.classes.length) fail(['output', 'classes'], 'class labels repeat');
+  if (estimator.kind === 'multi-output') return checkMultiOutput(ctx, estimator, t, path, output);
+  const width = estimatorWidth(ctx, estimator, t, path);
+  if (output.kind === 'classifier' && output.n_classes) {
+    // estimators whose scikit-learn versions take a 2-D y themselves
+    const per = output.n_classes;
+    const forest = estimator.kind === 'tree-ensemble' && estimator.split === 'sklearn-tree' && estimator.leaf_normalize && estimator.activation.kind === 'identity';
+    if (estimator.kind === 'knn' && estimator.task === 'classifier') knnOutputs(ctx, estimator, per, path);
+    else if (!forest) fail(path, 'a multi-output classifier needs scikit-learn decision trees, forests or k nearest neighbours (trees: leaf_normalize, identity activation), or one estimator per output');
+    if (width !== output.classes.length) fail(['output', 'classes'], `${output.classes.length} classes for an estimator with ${width} outputs`);
+    return;
+  }
+  if (estimator.kind === 'knn' && estimator.task === 'classifier' && dims(estimator.y).length !== 1) fail([...path, 'y'], 'a knn classifier with one output needs y [n]');
+  checkHead(estimator as EstimatorOp, width, output.kind === 'classifier' ? output.classes.length : null, output.kind === 'classifier' ? ['output', 'classes'] : ['output', 'n_outputs'], path);
+  if (output.kind !== 'classifier' && width !== output.n_outputs) fail(['output', 'n_outputs'], `estimator produces ${width} outputs, n_outputs is ${output.n_outputs}`);
+}
+
+/**
+ * An estimator of `width` outputs under a classifier head of k classes (k null: a regressor head):
+ * the width fits (a linear or tree binary classifier has one raw column) and the estimator is of the
+ * head's kind.
+ */
+function checkHead(estimator: EstimatorOp, width: number, k: number | null, headPath: Path, path: Path): void {
+  if (k !== null) {
     const binaryRaw = (estimator.kind === 'linear' || estimator.kind === 'tree-ensemble') && width === 1;
-    if (binaryRaw ? k !== 2 : width !== k) fail(['output', 'classes'], `${k} classes for an estimator with ${width} outputs`);
+    if (binaryRaw ? k !== 2 : width !== k) fail(headPath, `${k} classes for an estimator with ${width} outputs`);
     if (estimator.kind === 'svm' && estimator.task !== 'svc') fail(path, 'a classifier needs an SVC');
     if (estimator.kind === 'knn' && estimator.task !== 'classifier') fail(path, 'a classifier needs a knn classifier');
   } else {
-    if (width !== output.n_outputs) fail(['output', 'n_outputs'], `estimator produces ${width} outputs, n_outputs is ${output.n_outputs}`);
     if (estimator.kind === 'gaussian-nb') fail(path, 'gaussian-nb is a classifier');
     if (estimator.kind === 'knn' && estimator.task !== 'regressor') fail(path, 'a regressor needs a knn regressor');
     if (estimator.kind === 'svm' && estimator.task !== 'svr') fail(path, 'a regressor needs an SVR');
   }
+}
+
+/** An estimator with its transform steps: `op` itself, or a pipeline's steps before its last (null: no estimator at the end). */
+export function splitSub(op: Op, path: Path): { transforms: readonly Op[]; estimator: EstimatorOp | null; path: Path } {
+  if (isEstimatorOp(op)) return { transforms: [], estimator: op, path };
+  if (op.kind !== 'pipeline' || op.steps.length === 0) return { transforms: [op], estimator: null, path };
+  const last = op.steps[op.steps.length - 1]!;
+  if (!isEstimatorOp(last)) return { transforms: op.steps, estimator: null, path };
+  return { transforms: op.steps.slice(0, -1), estimator: last, path: [...path, 'steps', op.steps.length - 1] };
+}
+
+/** multi-output: one estimator per output on the same columns, each fitting its output of the head. */
+function checkMultiOutput(ctx: Ctx, op: MultiOutputOp, types: readonly ColType[], path: Path, output: ModelIR['output']): void {
+  const S = op.estimators.length;
+  if (output.kind === 'classifier' && output.n_classes?.length !== S) fail(['output', 'n_classes'], `a multi-output classifier of ${S} estimators needs n_classes for ${S} outputs`);
+  if (output.kind !== 'classifier' && output.n_outputs !== S) fail(['output', 'n_outputs'], `${S} estimators, n_outputs is ${output.n_outputs}`);
+  op.estimators.forEach((sub, q) => {
+    const at = [...path, 'estimators', q];
+    const { transforms, estimator, path: ep } = splitSub(sub, at);
+    if (!estimator || estimator.kind === 'multi-output') return fail(at, 'each output needs an estimator of its own (or a pipeline ending in one)');
+    let t = types;
+    transforms.forEach((tr, i) => {
+      t = transformTypes(ctx, tr, t, [...at, 'steps', i]);
+    });
+    const width = estimatorWidth(ctx, estimator, t, ep);
+    if (estimator.kind === 'knn' && estimator.task === 'classifier' && dims(estimator.y).length !== 1) fail([...ep, 'y'], 'a knn classifier with one output needs y [n]');
+    checkHead(estimator, width, output.kind === 'classifier' ? output.n_classes![q]! : null, output.kind === 'classifier' ? ['output', 'n_classes', q] : ['output', 'n_outputs'], ep);
+    if (output.kind !== 'classifier' && width !== 1) fail(ep, `output ${q}: a multi-output regressor's estimators give one value each, this one ${width}`);
+  });
 }

@@ -11,7 +11,7 @@ import type { Output } from '../../src/cli/output.js';
 import { convertFile } from '../../src/convert/index.js';
 import { MvError } from '../../src/core/index.js';
 import { parseSafetensors, writeSafetensors } from '../../src/formats/safetensors/index.js';
-import { decodeArtifact } from '../../src/runtime/index.js';
+import { decodeArtifact, describeModel, loadModel, predict } from '../../src/runtime/index.js';
 import { SKLEARN_DIR } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mv-multi-'));
@@ -64,10 +64,10 @@ describe('multi-output classifier', { timeout: 30_000 }, () => {
   }
   const refused: [string, (d: { output: Record<string, unknown>; graph: Record<string, unknown> }) => void, RegExp][] = [
     ['class counts that do not add up to the classes', (d) => (d.output.n_classes = [3, 3]), /not the 5 listed/],
-    ['a label repeated within one output', (d) => (d.output.classes = ['cat', 'cat', 'emu', 'no', 'yes']), /class labels of an output repeat/],
+    ['a label repeated within one output', (d) => (d.output.classes = ['cat', 'cat', 'emu', 'no', 'yes']), /class labels of output 0 repeat/],
     ['decision_function, even from trees that give raw scores', (d) => ((d.graph.decision = true), (d.output.methods = ['predict', 'predict_proba', 'decision_function'])), /no decision_function/],
     ['trees whose leaves are not normalised', (d) => (d.graph.leaf_normalize = false), /multi-output classifier needs scikit-learn decision trees/],
-    ['a single output', (d) => (d.output.n_classes = [5]), /n_classes must NOT have fewer than 2 items/],
+    ['no outputs', (d) => (d.output.n_classes = []), /n_classes must NOT have fewer than 1 items/],
   ];
   for (const [what, edit, message] of refused) {
     it(`refuses ${what}`, async () => {
@@ -94,6 +94,36 @@ describe('multi-output classifier', { timeout: 30_000 }, () => {
     expect(decodeArtifact(write()).ir.output).toMatchObject({ n_classes: [4, 3] });
     new BigInt64Array(y.data.buffer, y.data.byteOffset, y.data.length / 8)[1] = 0n; // row 0, output 1: a class of output 0
     expect(() => decodeArtifact(write())).toThrow(/row 0: class index 0 is not one of output 1's/);
+  });
+
+  describe('one estimator per output (sklearn.multioutput)', () => {
+    const load = async (name: string): Promise<Uint8Array> =>
+      (await convertFile(new Uint8Array(readFileSync(`${SKLEARN_DIR}${name}.joblib`)), { sourceSha256: '0'.repeat(64), created: '2026-01-01T00:00:00Z' })).bytes;
+    type Desc = { output: Record<string, unknown>; graph: { estimators: Record<string, unknown>[] } };
+    const edit = (bytes: Uint8Array, f: (d: Desc) => void): Uint8Array => {
+      const st = parseSafetensors(bytes);
+      const d = JSON.parse(st.metadata!.model!) as Desc;
+      f(d);
+      const tensors = new Map(st.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: st.read(t.name) }]));
+      return writeSafetensors(tensors, { format: 'modelvault/1', model: JSON.stringify(d) });
+    };
+    it('each estimator checks its own input: infinity is refused naming the output', async () => {
+      const model = loadModel(await load('multi_output_logreg'));
+      expect(() => predict(model, [[0, Number.POSITIVE_INFINITY, 0, 0]])).toThrow(/the linear estimator of output 0/);
+      expect(describeModel(model).graph).toMatchObject({ kind: 'multi-output', estimators: [{ kind: 'linear' }, { kind: 'linear' }] });
+    });
+    const refused: [string, string, (d: Desc) => void, RegExp][] = [
+      ['multi_output_logreg', 'class counts for another number of estimators', (d) => ((d.output.n_classes = [5]), (d.output.classes = [0, 1, 2, 3, 4])), /needs n_classes for 2 outputs/],
+      ['multi_output_logreg', "an estimator that does not fit its output's classes", (d) => ((d.output.n_classes = [2, 3]), (d.output.classes = [0, 1, 0, 1, 2])), /2 classes for an estimator with 3 outputs/],
+      ['multi_output_logreg', 'a multi-output estimator inside another', (d) => (d.graph.estimators[1] = { kind: 'multi-output', estimators: [d.graph.estimators[1]] }), /an estimator of its own/],
+      ['multi_output_regressor_gb', 'another number of outputs', (d) => (d.output.n_outputs = 3), /2 estimators, n_outputs is 3/],
+    ];
+    for (const [fixture, what, f, message] of refused) {
+      it(`refuses ${what}`, async () => {
+        const bytes = edit(await load(fixture), f);
+        expect(() => decodeArtifact(bytes)).toThrow(message);
+      });
+    }
   });
 
   it('the same labels in two outputs are fine', () => {

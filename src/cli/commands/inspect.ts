@@ -98,13 +98,13 @@ async function inspectBytes(path: string, bytes: Uint8Array): Promise<Inspection
   };
 }
 
-interface OpSummary { kind: string; name?: string; steps?: OpSummary[]; parts?: OpSummary[]; [k: string]: unknown }
+interface OpSummary { kind: string; name?: string; steps?: OpSummary[]; parts?: OpSummary[]; estimators?: OpSummary[]; [k: string]: unknown }
 
 /** The runtime's operator summary as an indented tree. */
 function opLines(op: OpSummary, indent = ''): string[] {
-  const { kind, name, steps, parts, ...rest } = op;
+  const { kind, name, steps, parts, estimators, ...rest } = op;
   const detail = Object.entries(rest).map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : String(v)}`).join(' ');
-  return [`${indent}${kind}${name ? ` ${name}` : ''}${detail ? `  (${detail})` : ''}`, ...(steps ?? parts ?? []).flatMap((c) => opLines(c, `${indent}  `))];
+  return [`${indent}${kind}${name ? ` ${name}` : ''}${detail ? `  (${detail})` : ''}`, ...(steps ?? parts ?? estimators ?? []).flatMap((c) => opLines(c, `${indent}  `))];
 }
 
 function printText(out: Output, r: Inspection): void {

@@ -12,6 +12,35 @@ function identity(name: string, nIn: number | undefined): Mapped {
   return { op: { kind: 'identity', name }, role: 'transformer', nIn, nOut: nIn ?? -1, methods: ['transform'] };
 }
 
+/**
+ * MultiOutputClassifier / MultiOutputRegressor (sklearn.multioutput): one fitted estimator per output
+ * in `estimators_`, each predicting its output from the same X; `predict_proba` when all have it.
+ */
+export function mapMultiOutput(s: State, ctx: Ctx, role: 'classifier' | 'regressor'): Mapped {
+  requireFitted(s, 'estimators_');
+  const items = s.items('estimators_');
+  if (items.length === 0) s.fail('estimators_ is empty', 'estimators_');
+  const subs = items.map((e, q) => ctx.map(e, s.at(`estimators_[${q}]`)));
+  subs.forEach((m, q) => {
+    if (m.role !== role) s.fail(`estimators_[${q}] is a ${m.role}, not a ${role}`, `estimators_[${q}]`);
+    if (m.nClasses || (role === 'regressor' && m.nOut !== 1)) s.unsupported(`estimators_[${q}] with several outputs of its own`, `estimators_[${q}]`);
+  });
+  const op: Op = { kind: 'multi-output', name: s.shortName, estimators: subs.map((m) => m.op) };
+  const nIn = nFeaturesIn(s) ?? subs[0]!.nIn;
+  const featureNames = featureNamesIn(s) ?? subs[0]!.featureNames;
+  const library = subs.find((m) => m.library)?.library;
+  const common = { op, role, nIn, methods: ['predict'] as Mapped['methods'], ...(featureNames ? { featureNames } : {}), ...(library ? { library } : {}) };
+  if (role === 'regressor') return { ...common, nOut: subs.length };
+  const classes = subs.map((m) => m.classes ?? []);
+  return {
+    ...common,
+    nOut: classes.reduce((a, c) => a + c.length, 0),
+    classes: classes.flat(),
+    nClasses: classes.map((c) => c.length),
+    methods: subs.every((m) => m.methods.includes('predict_proba')) ? ['predict', 'predict_proba'] : ['predict'],
+  };
+}
+
 /** Pipeline: transforms chained, the last step decides the role and methods. */
 export function mapPipeline(s: State, ctx: Ctx): Mapped {
   const steps = s.items('steps');

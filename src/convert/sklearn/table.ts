@@ -11,7 +11,7 @@ import { indexUnique } from '../../core/index.js';
 import { GB_LOSS_CLASSES } from './gb.js';
 import { HGB_LOSS_CLASSES } from './hgb.js';
 import type { Ctx, Mapped, State } from './common.js';
-import { mapColumnTransformer, mapPipeline } from './compose.js';
+import { mapColumnTransformer, mapMultiOutput, mapPipeline } from './compose.js';
 import { mapOneHotEncoder, mapOrdinalEncoder } from './encoders.js';
 import { mapGbClassifier, mapGbRegressor } from './gb.js';
 import { mapHgbClassifier, mapHgbRegressor } from './hgb.js';
@@ -121,6 +121,8 @@ export const ESTIMATORS: readonly EstimatorRow[] = [
   { cls: 'sklearn.decomposition._pca.PCA', family: 'preprocessing', versions: SK, doc: '(x − mean_)·components_ᵀ, optional whitening.', map: mapPca },
   // composition
   { cls: 'sklearn.compose._column_transformer.ColumnTransformer', family: 'composition', versions: SK, doc: 'int/str/slice/mask columns, remainder passthrough/drop, dense output.', map: mapColumnTransformer },
+  { cls: 'sklearn.multioutput.MultiOutputClassifier', family: 'composition', versions: SK, doc: 'One estimator per output (estimators_): labels [n, outputs]; predict_proba side by side when all have it.', map: (s, ctx) => mapMultiOutput(s, ctx, 'classifier') },
+  { cls: 'sklearn.multioutput.MultiOutputRegressor', family: 'composition', versions: SK, doc: 'One single-output regressor per output (estimators_): predictions [n, outputs].', map: (s, ctx) => mapMultiOutput(s, ctx, 'regressor') },
   // other libraries' scikit-learn wrappers (§5.5, §6)
   { cls: 'xgboost.sklearn.XGBClassifier', family: 'xgboost', versions: 'xgboost 1.0–3.x', doc: 'Booster handle = UBJSON/JSON snapshot; classes_ from the wrapper.', map: mapXgbWrapper },
   { cls: 'xgboost.sklearn.XGBRegressor', family: 'xgboost', versions: 'xgboost 1.0–3.x', doc: 'Booster handle = UBJSON/JSON snapshot.', map: mapXgbWrapper },
