@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { MvError } from '../../src/core/index.js';
 import { parseSafetensors, writeSafetensors } from '../../src/formats/safetensors/index.js';
+import { convertFile } from '../../src/convert/index.js';
 import { xgboostToDescription } from '../../src/convert/xgboost.js';
 import { parseXgboostModel } from '../../src/formats/xgboost/index.js';
 import { encodeArtifact, loadModel, predict } from '../../src/runtime/index.js';
@@ -47,6 +48,23 @@ describe('artifact fuzzing: only MvError, never a crash or a hang', () => {
       }),
       { numRuns: 400 },
     );
+  });
+  it('mutated multi-output descriptions (class counts, labels, indices) with valid framing', async () => {
+    for (const name of ['random_forest_classifier_multi_str', 'knn_classifier_multi', 'multi_output_logreg']) {
+      const conv = await convertFile(new Uint8Array(readFileSync(new URL(`../fixtures/sklearn/${name}.joblib`, import.meta.url))), { sourceSha256: '0'.repeat(64), created: '2026-01-01T00:00:00Z' });
+      const f = parseSafetensors(conv.bytes);
+      const model = f.metadata!.model!;
+      const tensors = new Map(f.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: f.read(t.name) }]));
+      const numbers = [...model.matchAll(/-?\d+(\.\d+)?/g)].map((m) => m.index!);
+      fc.assert(
+        fc.property(fc.nat(numbers.length - 1), fc.constantFrom('0', '-1', '1', '2', '5', '99999999', '0.5', '[]', '[1]', 'null', '"x"'), (k, rep) => {
+          const at = numbers[k]!;
+          const len = /^-?\d+(\.\d+)?/.exec(model.slice(at))![0].length;
+          tryAll(writeSafetensors(tensors, { format: 'modelvault/1', model: model.slice(0, at) + rep + model.slice(at + len) }));
+        }),
+        { numRuns: 150 },
+      );
+    }
   });
   it('mutated tensor contents (child indices, features, groups) are caught by validation', () => {
     const f = parseSafetensors(xgb);
