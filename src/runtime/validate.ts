@@ -501,7 +501,6 @@ export function validateGraph(ir: ModelIR, tensors: ReadonlyMap<string, IrTensor
     if (width !== output.classes.length) fail(['output', 'classes'], `${output.classes.length} classes for an estimator with ${width} outputs`);
     return;
   }
-  if (estimator.kind === 'knn' && estimator.task === 'classifier' && dims(estimator.y).length !== 1) fail([...path, 'y'], 'a knn classifier with one output needs y [n]');
   checkHead(estimator as EstimatorOp, width, output.kind === 'classifier' ? output.classes.length : null, output.kind === 'classifier' ? ['output', 'classes'] : ['output', 'n_outputs'], path);
   if (output.kind !== 'classifier' && width !== output.n_outputs) fail(['output', 'n_outputs'], `estimator produces ${width} outputs, n_outputs is ${output.n_outputs}`);
 }
@@ -517,6 +516,7 @@ function checkHead(estimator: EstimatorOp, width: number, k: number | null, head
     if (binaryRaw ? k !== 2 : width !== k) fail(headPath, `${k} classes for an estimator with ${width} outputs`);
     if (estimator.kind === 'svm' && estimator.task !== 'svc') fail(path, 'a classifier needs an SVC');
     if (estimator.kind === 'knn' && estimator.task !== 'classifier') fail(path, 'a classifier needs a knn classifier');
+    if (estimator.kind === 'knn' && dims(estimator.y).length !== 1) fail([...path, 'y'], 'a knn classifier with one output needs y [n]');
   } else {
     if (estimator.kind === 'gaussian-nb') fail(path, 'gaussian-nb is a classifier');
     if (estimator.kind === 'knn' && estimator.task !== 'regressor') fail(path, 'a regressor needs a knn regressor');
@@ -547,7 +547,6 @@ function checkMultiOutput(ctx: Ctx, op: MultiOutputOp, types: readonly ColType[]
       t = transformTypes(ctx, tr, t, [...at, 'steps', i]);
     });
     const width = estimatorWidth(ctx, estimator, t, ep);
-    if (estimator.kind === 'knn' && estimator.task === 'classifier' && dims(estimator.y).length !== 1) fail([...ep, 'y'], 'a knn classifier with one output needs y [n]');
     checkHead(estimator, width, output.kind === 'classifier' ? output.n_classes![q]! : null, output.kind === 'classifier' ? ['output', 'n_classes', q] : ['output', 'n_outputs'], ep);
     if (output.kind !== 'classifier' && width !== 1) fail(ep, `output ${q}: a multi-output regressor's estimators give one value each, this one ${width}`);
   });
