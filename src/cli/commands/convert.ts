@@ -110,7 +110,7 @@ Exit codes: 0 converted, 1 refused by the scanner or unsupported/invalid model, 
       if (c.parity) {
         out.out(c.parity.skipped
           ? `  parity: skipped (${c.parity.skipped})`
-          : `  parity: ${c.parity.rows} synthetic rows × ${c.parity.methods.length} methods identical (artifact vs conversion)`);
+          : `  parity: ${c.parity.rows} synthetic rows × ${c.parity.methods.length} method${c.parity.methods.length === 1 ? '' : 's'} identical (artifact vs conversion)`);
       }
       for (const n of r.notes) out.out(`  note: ${n}`);
     });
