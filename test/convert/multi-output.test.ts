@@ -1,6 +1,7 @@
 /**
- * Multi-output classifiers (scikit-learn trees and forests fitted on a 2-D y) through the CLI, and
- * the description checks that keep their per-output head consistent.
+ * Multi-output models — trees, forests and k nearest neighbours fitted on a 2-D y, and
+ * sklearn.multioutput's one estimator per output — through the CLI, and the description checks that
+ * keep their per-output head consistent.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,31 @@ const run = async (...args: string[]): Promise<{ code: number; stdout: string; s
   const code = await main(['node', 'modelvault', ...args], o);
   return { code, stdout: o.stdout.join('\n'), stderr: o.stderr.join('\n') };
 };
+
+/** A fixture converted to an artifact. */
+const converted = async (name: string): Promise<Uint8Array> =>
+  (await convertFile(new Uint8Array(readFileSync(`${SKLEARN_DIR}${name}.joblib`)), { sourceSha256: '0'.repeat(64), created: '2026-01-01T00:00:00Z' })).bytes;
+type Desc = { output: Record<string, unknown>; graph: Record<string, unknown> & { estimators?: unknown[] } };
+/** An artifact with its description edited (tensors unchanged). */
+function edited(bytes: Uint8Array, edit: (d: Desc) => void): Uint8Array {
+  const f = parseSafetensors(bytes);
+  const d = JSON.parse(f.metadata!.model!) as Desc;
+  edit(d);
+  const tensors = new Map(f.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: f.read(t.name) }]));
+  return writeSafetensors(tensors, { format: 'modelvault/1', model: JSON.stringify(d) });
+}
+/** decodeArtifact refuses `bytes` with ARTIFACT_INVALID and a message matching `message`. */
+function expectRefused(bytes: Uint8Array, message: RegExp): void {
+  try {
+    decodeArtifact(bytes);
+  } catch (e) {
+    expect(e).toBeInstanceOf(MvError);
+    expect((e as MvError).code).toBe('ARTIFACT_INVALID');
+    expect((e as MvError).message).toMatch(message);
+    return;
+  }
+  expect.fail('decoded');
+}
 
 const E = JSON.parse(readFileSync(`${SKLEARN_DIR}random_forest_classifier_multi_str.expected.json`, 'utf8')) as {
   input: number[][]; outputs: { predict: string[][]; predict_proba: number[][] };
@@ -54,15 +80,7 @@ describe('multi-output classifier', { timeout: 30_000 }, () => {
     expect(df.stderr).toContain('available: predict, predict_proba');
   });
 
-  /** The converted artifact with its description edited. */
-  function edited(edit: (d: { output: Record<string, unknown>; graph: Record<string, unknown> }) => void): Uint8Array {
-    const f = parseSafetensors(new Uint8Array(readFileSync(artifact)));
-    const d = JSON.parse(f.metadata!.model!);
-    edit(d);
-    const tensors = new Map(f.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: f.read(t.name) }]));
-    return writeSafetensors(tensors, { format: 'modelvault/1', model: JSON.stringify(d) });
-  }
-  const refused: [string, (d: { output: Record<string, unknown>; graph: Record<string, unknown> }) => void, RegExp][] = [
+  const refused: [string, (d: Desc) => void, RegExp][] = [
     ['class counts that do not add up to the classes', (d) => (d.output.n_classes = [3, 3]), /not the 5 listed/],
     ['a label repeated within one output', (d) => (d.output.classes = ['cat', 'cat', 'emu', 'no', 'yes']), /class labels of output 0 repeat/],
     ['decision_function, even from trees that give raw scores', (d) => ((d.graph.decision = true), (d.output.methods = ['predict', 'predict_proba', 'decision_function'])), /no decision_function/],
@@ -70,63 +88,37 @@ describe('multi-output classifier', { timeout: 30_000 }, () => {
     ['no outputs', (d) => (d.output.n_classes = []), /n_classes must NOT have fewer than 1 items/],
   ];
   for (const [what, edit, message] of refused) {
-    it(`refuses ${what}`, async () => {
-      const e = (() => {
-        try {
-          decodeArtifact(edited(edit));
-        } catch (x) {
-          return x as MvError;
-        }
-        return undefined;
-      })();
-      expect(e).toBeInstanceOf(MvError);
-      expect(e!.code).toBe('ARTIFACT_INVALID');
-      expect(e!.message).toMatch(message);
-    });
+    it(`refuses ${what}`, () => expectRefused(edited(readFileSync(artifact), edit), message));
   }
   it("refuses a knn training label outside its output's classes", async () => {
-    const conv = await convertFile(new Uint8Array(readFileSync(`${SKLEARN_DIR}knn_classifier_multi.joblib`)), { sourceSha256: '0'.repeat(64), created: '2026-01-01T00:00:00Z' });
-    const f = parseSafetensors(conv.bytes);
+    const f = parseSafetensors(await converted('knn_classifier_multi'));
     const tensors = new Map(f.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: f.read(t.name).slice() }]));
     const y = [...tensors.entries()].find(([, t]) => t.dtype === 'I64')![1];
     expect(y.shape[1]).toBe(2);
     const write = (): Uint8Array => writeSafetensors(tensors, f.metadata!);
     expect(decodeArtifact(write()).ir.output).toMatchObject({ n_classes: [4, 3] });
     new BigInt64Array(y.data.buffer, y.data.byteOffset, y.data.length / 8)[1] = 0n; // row 0, output 1: a class of output 0
-    expect(() => decodeArtifact(write())).toThrow(/row 0: class index 0 is not one of output 1's/);
+    expectRefused(write(), /row 0: class index 0 is not one of output 1's/);
   });
 
   describe('one estimator per output (sklearn.multioutput)', () => {
-    const load = async (name: string): Promise<Uint8Array> =>
-      (await convertFile(new Uint8Array(readFileSync(`${SKLEARN_DIR}${name}.joblib`)), { sourceSha256: '0'.repeat(64), created: '2026-01-01T00:00:00Z' })).bytes;
-    type Desc = { output: Record<string, unknown>; graph: { estimators: Record<string, unknown>[] } };
-    const edit = (bytes: Uint8Array, f: (d: Desc) => void): Uint8Array => {
-      const st = parseSafetensors(bytes);
-      const d = JSON.parse(st.metadata!.model!) as Desc;
-      f(d);
-      const tensors = new Map(st.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: st.read(t.name) }]));
-      return writeSafetensors(tensors, { format: 'modelvault/1', model: JSON.stringify(d) });
-    };
     it('each estimator checks its own input: infinity is refused naming the output', async () => {
-      const model = loadModel(await load('multi_output_logreg'));
+      const model = loadModel(await converted('multi_output_logreg'));
       expect(() => predict(model, [[0, Number.POSITIVE_INFINITY, 0, 0]])).toThrow(/the linear estimator of output 0/);
       expect(describeModel(model).graph).toMatchObject({ kind: 'multi-output', estimators: [{ kind: 'linear' }, { kind: 'linear' }] });
     });
-    const refused: [string, string, (d: Desc) => void, RegExp][] = [
+    const refusedPerOutput: [string, string, (d: Desc) => void, RegExp][] = [
       ['multi_output_logreg', 'class counts for another number of estimators', (d) => ((d.output.n_classes = [5]), (d.output.classes = [0, 1, 2, 3, 4])), /needs n_classes for 2 outputs/],
       ['multi_output_logreg', "an estimator that does not fit its output's classes", (d) => ((d.output.n_classes = [2, 3]), (d.output.classes = [0, 1, 0, 1, 2])), /2 classes for an estimator with 3 outputs/],
-      ['multi_output_logreg', 'a multi-output estimator inside another', (d) => (d.graph.estimators[1] = { kind: 'multi-output', estimators: [d.graph.estimators[1]] }), /an estimator of its own/],
+      ['multi_output_logreg', 'a multi-output estimator inside another', (d) => (d.graph.estimators![1] = { kind: 'multi-output', estimators: [d.graph.estimators![1]] }), /an estimator of its own/],
       ['multi_output_regressor_gb', 'another number of outputs', (d) => (d.output.n_outputs = 3), /2 estimators, n_outputs is 3/],
     ];
-    for (const [fixture, what, f, message] of refused) {
-      it(`refuses ${what}`, async () => {
-        const bytes = edit(await load(fixture), f);
-        expect(() => decodeArtifact(bytes)).toThrow(message);
-      });
+    for (const [fixture, what, edit, message] of refusedPerOutput) {
+      it(`refuses ${what}`, async () => expectRefused(edited(await converted(fixture), edit), message));
     }
   });
 
   it('the same labels in two outputs are fine', () => {
-    expect(decodeArtifact(edited((d) => (d.output.classes = ['no', 'yes', 'emu', 'no', 'yes']))).ir.output).toMatchObject({ n_classes: [3, 2] });
+    expect(decodeArtifact(edited(readFileSync(artifact), (d) => (d.output.classes = ['no', 'yes', 'emu', 'no', 'yes']))).ir.output).toMatchObject({ n_classes: [3, 2] });
   });
 });
