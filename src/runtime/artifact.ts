@@ -84,7 +84,12 @@ export function collectRefs(op: Op, path: (string | number)[] = ['graph'], out: 
       (v as { kind: string; values: unknown }[]).forEach((c, i) => {
         if (c.kind === 'number') out.push({ ref: c.values as TensorRef, path: [...path, k, i, 'values'] });
       });
-    } else if (v && typeof v === 'object' && !Array.isArray(v) && 'tensor' in v) {
+    } else if (Array.isArray(v)) {
+      // lists of tensors (an MLP's weights and biases)
+      v.forEach((r, i) => {
+        if (r && typeof r === 'object' && 'tensor' in r) out.push({ ref: r as TensorRef, path: [...path, k, i] });
+      });
+    } else if (v && typeof v === 'object' && 'tensor' in v) {
       out.push({ ref: v as TensorRef, path: [...path, k] });
     }
   }

@@ -343,6 +343,22 @@ export interface GaussianNbOp {
   readonly class_prior: TensorRef;
 }
 
+/**
+ * Multi-layer perceptron (sklearn MLPClassifier / MLPRegressor `_forward_pass_fast`): h₀ = x,
+ * h_{l+1} = hidden(h_l · W_l + b_l) between layers, and the last layer's h · W + b is the raw score
+ * (each dot product adds its terms in order, then the bias). W_l = `coefs_[l]` F64 [in, out], b_l =
+ * `intercepts_[l]` F64 [out]. `activation` is the output activation: softmax (multiclass),
+ * logistic (binary, one column; predict = p > 0.5) or identity (regressors).
+ */
+export interface MlpOp {
+  readonly kind: 'mlp';
+  readonly name?: string;
+  readonly weights: readonly TensorRef[];
+  readonly biases: readonly TensorRef[];
+  readonly hidden: 'identity' | 'logistic' | 'tanh' | 'relu';
+  readonly activation: Activation;
+}
+
 export type TransformOp =
   | IdentityOp
   | ScaleOp
@@ -365,7 +381,7 @@ export interface MultiOutputOp {
   readonly estimators: readonly Op[];
 }
 
-export type EstimatorOp = LinearOp | TreeEnsembleOp | SvmOp | KnnOp | GaussianNbOp | MultiOutputOp;
+export type EstimatorOp = LinearOp | TreeEnsembleOp | SvmOp | KnnOp | GaussianNbOp | MlpOp | MultiOutputOp;
 export type Op = TransformOp | EstimatorOp;
 export type OpKind = Op['kind'];
 
@@ -449,5 +465,5 @@ export interface ModelIR {
   readonly provenance: Provenance;
 }
 
-export const ESTIMATOR_KINDS: readonly EstimatorOp['kind'][] = ['linear', 'tree-ensemble', 'svm', 'knn', 'gaussian-nb', 'multi-output'];
+export const ESTIMATOR_KINDS: readonly EstimatorOp['kind'][] = ['linear', 'tree-ensemble', 'svm', 'knn', 'gaussian-nb', 'mlp', 'multi-output'];
 export const isEstimatorOp = (op: Op): op is EstimatorOp => (ESTIMATOR_KINDS as readonly string[]).includes(op.kind);

@@ -4,6 +4,7 @@ import type { EstimatorOp, InputSchema, Label, Method, ModelIR, MultiOutputOp, O
 import type { EstimatorKernel, HeadInfo, TransformKernel } from './kernels/common.js';
 import { checkFinite, type Frame, type KernelOut } from './kernels/frame.js';
 import { compileKnn } from './kernels/knn.js';
+import { compileMlp } from './kernels/mlp.js';
 import { compileLinear, compileScaleLinear, type FusedKernel } from './kernels/linear.js';
 import { compileGaussianNb } from './kernels/nb.js';
 import { compileSvm } from './kernels/svm.js';
@@ -54,6 +55,8 @@ function compileEstimator(op: EstimatorOp, t: ReadonlyMap<string, IrTensor>, hea
       return compileKnn(op, t, head);
     case 'gaussian-nb':
       return compileGaussianNb(op, t);
+    case 'mlp':
+      return compileMlp(op, t, head);
     case 'multi-output':
       return compileMultiOutput(op, t, head);
     default:
@@ -235,6 +238,8 @@ function describeOp(op: Op): Record<string, unknown> {
       return { ...base, task: op.task, kernel: op.kernel.kind, support_vectors: op.support_vectors.shape[0] };
     case 'knn':
       return { ...base, task: op.task, k: op.k, weights: op.weights, samples: op.fit_x.shape[0] };
+    case 'mlp':
+      return { ...base, layers: [op.weights[0]!.shape[0], ...op.weights.map((w) => w.shape[1])], hidden: op.hidden, output: op.activation.kind };
     case 'column-select':
       return { ...base, columns: op.columns };
     default:

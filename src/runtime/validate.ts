@@ -265,6 +265,23 @@ function estimatorWidth(ctx: Ctx, op: Op, types: readonly ColType[], path: Path)
       for (const k of ['theta', 'var', 'class_prior'] as const) expectDtype(op[k], ['F64'], [...path, k], k);
       return th[0]!;
     }
+    case 'mlp': {
+      // W_l [in_l, out_l] chained from the input width, b_l [out_l]
+      if (op.weights.length !== op.biases.length) fail([...path, 'biases'], `${op.biases.length} biases for ${op.weights.length} weight matrices`);
+      let width = types.length;
+      allNumeric(types, path, 'mlp');
+      op.weights.forEach((w, l) => {
+        const d = dims(w);
+        if (d.length !== 2 || d[0] !== width) fail([...path, 'weights', l], `layer ${l} weights must be [${width}, n_out], got [${d.join(', ')}]`);
+        expectDtype(w, ['F64'], [...path, 'weights', l], 'weights');
+        width = d[1]!;
+        expectShape(op.biases[l], [width], [...path, 'biases', l], 'biases');
+        expectDtype(op.biases[l], ['F64'], [...path, 'biases', l], 'biases');
+      });
+      const out = op.activation.kind;
+      if (!(out === 'identity' || (out === 'logistic' && (op.activation.scale ?? 1) === 1) || out === 'softmax')) fail([...path, 'activation'], `an MLP output is identity, logistic or softmax, not ${out}`);
+      return width;
+    }
     default:
       return fail(path, `${op.kind} is not an estimator`);
   }
@@ -375,6 +392,7 @@ function transformTypes(ctx: Ctx, op: Op, types: readonly ColType[], path: Path)
     case 'svm':
     case 'knn':
     case 'gaussian-nb':
+    case 'mlp':
     case 'multi-output':
       return fail(path, `${op.kind} is an estimator, not a transform`);
     default:
@@ -403,6 +421,7 @@ export function estimatorMethods(op: Op, classifier: boolean): Method[] {
       return op.task === 'svc' ? ['predict', 'decision_function', ...(op.prob_a ? (['predict_proba'] as const) : [])] : ['predict'];
     case 'knn':
     case 'gaussian-nb':
+    case 'mlp':
       return classifier ? ['predict', 'predict_proba'] : ['predict'];
     case 'multi-output': {
       // sklearn.multioutput offers predict, and predict_proba when every estimator has it
@@ -512,13 +531,15 @@ export function validateGraph(ir: ModelIR, tensors: ReadonlyMap<string, IrTensor
  */
 function checkHead(estimator: EstimatorOp, width: number, k: number | null, headPath: Path, path: Path): void {
   if (k !== null) {
-    const binaryRaw = (estimator.kind === 'linear' || estimator.kind === 'tree-ensemble') && width === 1;
+    const binaryRaw = (estimator.kind === 'linear' || estimator.kind === 'tree-ensemble' || estimator.kind === 'mlp') && width === 1;
     if (binaryRaw ? k !== 2 : width !== k) fail(headPath, `${k} classes for an estimator with ${width} outputs`);
+    if (estimator.kind === 'mlp' && estimator.activation.kind !== (width === 1 ? 'logistic' : 'softmax')) fail([...path, 'activation'], `an MLP classifier with ${width} output columns ends in ${width === 1 ? 'logistic' : 'softmax'}`);
     if (estimator.kind === 'svm' && estimator.task !== 'svc') fail(path, 'a classifier needs an SVC');
     if (estimator.kind === 'knn' && estimator.task !== 'classifier') fail(path, 'a classifier needs a knn classifier');
     if (estimator.kind === 'knn' && dims(estimator.y).length !== 1) fail([...path, 'y'], 'a knn classifier with one output needs y [n]');
   } else {
     if (estimator.kind === 'gaussian-nb') fail(path, 'gaussian-nb is a classifier');
+    if (estimator.kind === 'mlp' && estimator.activation.kind !== 'identity') fail([...path, 'activation'], 'an MLP regressor ends in identity');
     if (estimator.kind === 'knn' && estimator.task !== 'regressor') fail(path, 'a regressor needs a knn regressor');
     if (estimator.kind === 'svm' && estimator.task !== 'svr') fail(path, 'a regressor needs an SVR');
   }

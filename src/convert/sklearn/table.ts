@@ -17,6 +17,7 @@ import { mapGbClassifier, mapGbRegressor } from './gb.js';
 import { mapHgbClassifier, mapHgbRegressor } from './hgb.js';
 import { mapKMeans, mapKnnClassifier, mapKnnRegressor, mapNearestCentroid } from './knn.js';
 import { mapLda, mapOneVsRest, mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapRidgeClassifier, mapSgdClassifier } from './linear.js';
+import { mapMlp } from './mlp.js';
 import { mapGaussianNb } from './naive-bayes.js';
 import { mapFunctionTransformer, mapTruncatedSvd, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
 import { mapMissingIndicator, mapRfe, mapSelectKBest, mapVarianceThreshold } from './select.js';
@@ -24,7 +25,7 @@ import { mapSvc, mapSvr } from './svm.js';
 import { mapLgbmWrapper, mapXgbWrapper } from './wrappers.js';
 import { mapForestClassifier, mapForestRegressor, mapTreeClassifier, mapTreeRegressor } from './tree.js';
 
-export type Family = 'linear' | 'svm' | 'neighbors' | 'naive-bayes' | 'tree' | 'forest' | 'gradient-boosting' | 'hist-gradient-boosting' | 'preprocessing' | 'composition' | 'xgboost' | 'lightgbm';
+export type Family = 'linear' | 'svm' | 'neighbors' | 'naive-bayes' | 'tree' | 'forest' | 'gradient-boosting' | 'hist-gradient-boosting' | 'neural-network' | 'preprocessing' | 'composition' | 'xgboost' | 'lightgbm';
 
 export interface EstimatorRow {
   /** Exact `module.qualname`. */
@@ -121,6 +122,8 @@ export const ESTIMATORS: readonly EstimatorRow[] = [
   { cls: 'sklearn.decomposition._pca.PCA', family: 'preprocessing', versions: SK, doc: '(x − mean_)·components_ᵀ, optional whitening.', map: mapPca },
   // composition
   { cls: 'sklearn.compose._column_transformer.ColumnTransformer', family: 'composition', versions: SK, doc: 'int/str/slice/mask columns, remainder passthrough/drop, dense output.', map: mapColumnTransformer },
+  { cls: 'sklearn.neural_network._multilayer_perceptron.MLPClassifier', family: 'neural-network', versions: SK, doc: 'coefs_/intercepts_ per layer; relu/tanh/logistic/identity hidden; softmax or logistic output (predict p > 0.5 when binary).', map: (s, ctx) => mapMlp(s, ctx, 'classifier') },
+  { cls: 'sklearn.neural_network._multilayer_perceptron.MLPRegressor', family: 'neural-network', versions: SK, doc: 'coefs_/intercepts_ per layer; identity output, one or several targets.', map: (s, ctx) => mapMlp(s, ctx, 'regressor') },
   { cls: 'sklearn.multioutput.MultiOutputClassifier', family: 'composition', versions: SK, doc: 'One estimator per output (estimators_): labels [n, outputs]; predict_proba side by side when all have it.', map: (s, ctx) => mapMultiOutput(s, ctx, 'classifier') },
   { cls: 'sklearn.multioutput.MultiOutputRegressor', family: 'composition', versions: SK, doc: 'One single-output regressor per output (estimators_): predictions [n, outputs].', map: (s, ctx) => mapMultiOutput(s, ctx, 'regressor') },
   // other libraries' scikit-learn wrappers (§5.5, §6)
@@ -140,6 +143,8 @@ export const INNER_TYPES: Readonly<Record<string, string>> = {
   'sklearn.tree._tree.Tree': 'Cython tree of DecisionTree*: read field by field (nodes, values).',
   'sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor': 'HGB tree: nodes + categorical bitsets, read by field.',
   'sklearn.ensemble._hist_gradient_boosting.binning._BinMapper': 'HGB binning: only known categories are read; bin edges are training-only.',
+  'sklearn.neural_network._stochastic_optimizers.AdamOptimizer': 'MLP _optimizer (adam training state): ignored, predict does not use it.',
+  'sklearn.neural_network._stochastic_optimizers.SGDOptimizer': 'MLP _optimizer (sgd training state): ignored, predict does not use it.',
   'sklearn.dummy.DummyClassifier': 'GradientBoosting init_: class_prior_ read.',
   'sklearn.dummy.DummyRegressor': 'GradientBoosting init_: constant_ read.',
   'sklearn.neighbors._kd_tree.newObj': 'KNeighbors _tree (search index): ignored, brute force gives the same neighbours.',

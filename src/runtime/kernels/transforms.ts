@@ -327,6 +327,7 @@ export function compileTransform(op: Op, t: Tensors, where: string): TransformKe
     case 'svm':
     case 'knn':
     case 'gaussian-nb':
+    case 'mlp':
     case 'multi-output':
       throw new MvError('ARTIFACT_INVALID', `${op.kind} used as a transform`);
     default:
