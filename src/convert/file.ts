@@ -78,6 +78,7 @@ function textCategories(op: Op, cols: readonly number[], out: Known, tensors?: R
       for (const p of op.parts) textCategories(p, cols, out, tensors);
       return;
     case 'multi-output':
+    case 'vote':
       for (const e of op.estimators) textCategories(e, cols, out, tensors);
       return;
     case 'pipeline': {

@@ -142,7 +142,8 @@ function back(op: Op, nIn: number, out: readonly Req[] | undefined, tensors: Ten
       for (let k = op.steps.length - 1; k >= 0; k--) r = back(op.steps[k]!, widths[k]!, r, tensors);
       return [...(r ?? fill(nIn, num()))];
     }
-    case 'multi-output': {
+    case 'multi-output':
+    case 'vote': {
       // every estimator reads the same inputs: each column must suit all of them
       let req = fill(nIn, UNUSED);
       for (const e of op.estimators) {

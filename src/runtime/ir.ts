@@ -381,7 +381,22 @@ export interface MultiOutputOp {
   readonly estimators: readonly Op[];
 }
 
-export type EstimatorOp = LinearOp | TreeEnsembleOp | SvmOp | KnnOp | GaussianNbOp | MlpOp | MultiOutputOp;
+/**
+ * Estimators voting on the frame this op receives (sklearn.ensemble VotingClassifier / VotingRegressor),
+ * each an estimator or a pipeline ending in one. `soft`: the weighted average of their probabilities
+ * (predict = its first argmax); `hard`: the class with the largest sum of weights among their predicted
+ * classes (first on ties; predict only); `mean` (regressors): the weighted average of their predictions.
+ * Without `weights`, every estimator counts 1 and the average is the plain mean.
+ */
+export interface VoteOp {
+  readonly kind: 'vote';
+  readonly name?: string;
+  readonly voting: 'soft' | 'hard' | 'mean';
+  readonly estimators: readonly Op[];
+  readonly weights?: readonly number[];
+}
+
+export type EstimatorOp = LinearOp | TreeEnsembleOp | SvmOp | KnnOp | GaussianNbOp | MlpOp | MultiOutputOp | VoteOp;
 export type Op = TransformOp | EstimatorOp;
 export type OpKind = Op['kind'];
 
@@ -465,5 +480,5 @@ export interface ModelIR {
   readonly provenance: Provenance;
 }
 
-export const ESTIMATOR_KINDS: readonly EstimatorOp['kind'][] = ['linear', 'tree-ensemble', 'svm', 'knn', 'gaussian-nb', 'mlp', 'multi-output'];
+export const ESTIMATOR_KINDS: readonly EstimatorOp['kind'][] = ['linear', 'tree-ensemble', 'svm', 'knn', 'gaussian-nb', 'mlp', 'multi-output', 'vote'];
 export const isEstimatorOp = (op: Op): op is EstimatorOp => (ESTIMATOR_KINDS as readonly string[]).includes(op.kind);

@@ -1,8 +1,8 @@
 import { MvError, assertNever } from '../core/index.js';
 import { decodeArtifact, type Artifact, type DecodeOptions } from './artifact.js';
-import type { EstimatorOp, InputSchema, Label, Method, ModelIR, MultiOutputOp, Op, ScaleOp } from './ir.js';
+import type { EstimatorOp, InputSchema, Label, Method, ModelIR, MultiOutputOp, Op, ScaleOp, VoteOp } from './ir.js';
 import type { EstimatorKernel, HeadInfo, TransformKernel } from './kernels/common.js';
-import { checkFinite, type Frame, type KernelOut } from './kernels/frame.js';
+import { argmaxRow, checkFinite, type Frame, type KernelOut } from './kernels/frame.js';
 import { compileKnn } from './kernels/knn.js';
 import { compileMlp } from './kernels/mlp.js';
 import { compileLinear, compileScaleLinear, type FusedKernel } from './kernels/linear.js';
@@ -59,54 +59,103 @@ function compileEstimator(op: EstimatorOp, t: ReadonlyMap<string, IrTensor>, hea
       return compileMlp(op, t, head);
     case 'multi-output':
       return compileMultiOutput(op, t, head);
+    case 'vote':
+      return compileVote(op, t, head);
     default:
       return assertNever(op, 'estimator');
   }
 }
 
-/**
- * One estimator per output (sklearn.multioutput): each runs its own steps and its own input check on
- * the frame, as each of scikit-learn's estimators validates X itself. Classifier `predict` gives
- * [n, outputs] indices into all the outputs' classes, `predict_proba` their probabilities in turn;
- * a regressor's `predict` is [n, outputs].
- */
-function compileMultiOutput(op: MultiOutputOp, t: ReadonlyMap<string, IrTensor>, head: HeadInfo): EstimatorKernel {
-  const subs = op.estimators.map((sub, q) => {
-    const { transforms, estimator } = splitSub(sub, []);
-    const where = `graph > estimators[${q}]`;
-    return {
-      transforms: transforms.map((tr, i) => compileTransform(tr, t, `${where} > steps[${i}] (${tr.kind})`)),
-      estimator: compileEstimator(estimator as EstimatorOp, t, { classifier: head.classifier, nClasses: head.outputs?.[q] ?? 0, outputs: null }),
-      label: `the ${estimator!.kind} estimator of output ${q}`,
-      /** Where this output's classes start in `classes`. */
-      first: head.outputs ? head.outputs.slice(0, q).reduce((a, b) => a + b, 0) : 0,
-    };
-  });
-  const S = subs.length;
+/** A part of a composite estimator (multi-output, vote): its own steps and its own input check, as each of scikit-learn's estimators validates X itself. */
+interface SubKernel {
+  run(f: Frame, method: Method): Float64Array;
+  readonly estimator: EstimatorKernel;
+}
+
+function compileSub(sub: Op, t: ReadonlyMap<string, IrTensor>, head: HeadInfo, q: number, label: string): SubKernel {
+  const { transforms, estimator } = splitSub(sub, []);
+  const steps = transforms.map((tr, i) => compileTransform(tr, t, `graph > estimators[${q}] > steps[${i}] (${tr.kind})`));
+  const kernel = compileEstimator(estimator as EstimatorOp, t, head);
+  const where = `the ${estimator!.kind} estimator of ${label}`;
   return {
-    finite: 'any',
-    nFeatures: subs[0]?.estimator.nFeatures ?? 0,
-    run(f: Frame, method: Method): KernelOut {
-      const n = f.rows;
-      const proba = method === 'predict_proba';
-      const K = proba ? head.nClasses : S;
-      const out = new Float64Array(n * K);
-      subs.forEach((s, q) => {
-        let g = f;
-        for (const tr of s.transforms) g = tr.run(g);
-        checkFinite(g, s.estimator.finite, s.label);
-        const r = s.estimator.run(g, method).data as Float64Array;
-        const w = r.length / n; // k_q probabilities, or one label index / value
-        const col = proba ? s.first : q;
-        const add = head.classifier && !proba ? s.first : 0;
-        for (let i = 0; i < n; i++) for (let c = 0; c < w; c++) out[i * K + col + c] = r[i * w + c]! + add;
-      });
-      return { shape: [n, K], data: out };
-    },
-    prepare(): void {
-      for (const s of subs) s.estimator.prepare?.();
+    estimator: kernel,
+    run(f, method) {
+      let g = f;
+      for (const s of steps) g = s.run(g);
+      checkFinite(g, kernel.finite, where);
+      return kernel.run(g, method).data as Float64Array;
     },
   };
+}
+
+/** The shared part of a composite's kernel: it checks nothing itself (its parts do) and warms every part. */
+function composite(subs: readonly SubKernel[], run: EstimatorKernel['run']): EstimatorKernel {
+  return { finite: 'any', nFeatures: subs[0]?.estimator.nFeatures ?? 0, run, prepare: () => subs.forEach((s) => s.estimator.prepare?.()) };
+}
+
+/**
+ * One estimator per output (sklearn.multioutput). Classifier `predict` gives [n, outputs] indices into
+ * all the outputs' classes, `predict_proba` their probabilities in turn; a regressor's `predict` is
+ * [n, outputs].
+ */
+function compileMultiOutput(op: MultiOutputOp, t: ReadonlyMap<string, IrTensor>, head: HeadInfo): EstimatorKernel {
+  /** Where each output's classes start in `classes`. */
+  const first = op.estimators.map((_, q) => (head.outputs ? head.outputs.slice(0, q).reduce((a, b) => a + b, 0) : 0));
+  const subs = op.estimators.map((sub, q) => compileSub(sub, t, { classifier: head.classifier, nClasses: head.outputs?.[q] ?? 0, outputs: null }, q, `output ${q}`));
+  const S = subs.length;
+  return composite(subs, (f, method) => {
+    const n = f.rows;
+    const proba = method === 'predict_proba';
+    const K = proba ? head.nClasses : S;
+    const out = new Float64Array(n * K);
+    subs.forEach((s, q) => {
+      const r = s.run(f, method);
+      const w = r.length / n; // k_q probabilities, or one label index / value
+      const col = proba ? first[q]! : q;
+      const add = head.classifier && !proba ? first[q]! : 0;
+      for (let i = 0; i < n; i++) for (let c = 0; c < w; c++) out[i * K + col + c] = r[i * w + c]! + add;
+    });
+    return { shape: [n, K], data: out };
+  });
+}
+
+/**
+ * Voting (sklearn VotingClassifier / VotingRegressor), as numpy computes it: np.average over the
+ * estimators in their order — Σ w·x / Σ w, or Σ x / n without weights — and for hard voting
+ * argmax(bincount(predicted classes, weights)).
+ */
+function compileVote(op: VoteOp, t: ReadonlyMap<string, IrTensor>, head: HeadInfo): EstimatorKernel {
+  const subs = op.estimators.map((sub, q) => compileSub(sub, t, head, q, `voter ${q}`));
+  const w = op.weights ?? null;
+  const total = w ? w.reduce((a, b) => a + b, 0) : subs.length;
+  const K = head.classifier ? head.nClasses : 1;
+  return composite(subs, (f, method) => {
+    const n = f.rows;
+    if (op.voting === 'hard') {
+      // predict only (estimatorMethods): the classes each voter predicts, weighted
+      const votes = new Float64Array(n * K);
+      subs.forEach((s, q) => {
+        const idx = s.run(f, 'predict');
+        for (let i = 0; i < n; i++) {
+          const c = i * K + idx[i]!;
+          votes[c] = votes[c]! + (w ? w[q]! : 1);
+        }
+      });
+      const idx = new Float64Array(n);
+      for (let i = 0; i < n; i++) idx[i] = argmaxRow(votes, i, K);
+      return { shape: [n], data: idx };
+    }
+    const avg = new Float64Array(n * K);
+    subs.forEach((s, q) => {
+      const r = s.run(f, op.voting === 'soft' ? 'predict_proba' : 'predict');
+      for (let i = 0; i < avg.length; i++) avg[i] = avg[i]! + (w ? r[i]! * w[q]! : r[i]!);
+    });
+    for (let i = 0; i < avg.length; i++) avg[i] = avg[i]! / total;
+    if (!head.classifier || method === 'predict_proba') return { shape: head.classifier ? [n, K] : [n], data: avg };
+    const idx = new Float64Array(n);
+    for (let i = 0; i < n; i++) idx[i] = argmaxRow(avg, i, K);
+    return { shape: [n], data: idx };
+  });
 }
 
 /** The fused kernel when the graph is scale… → linear on plain numeric features, else null. */
@@ -230,6 +279,8 @@ function describeOp(op: Op): Record<string, unknown> {
       return { ...base, parts: op.parts.map(describeOp) };
     case 'multi-output':
       return { ...base, estimators: op.estimators.map(describeOp) };
+    case 'vote':
+      return { ...base, voting: op.voting, ...(op.weights ? { weights: op.weights } : {}), estimators: op.estimators.map(describeOp) };
     case 'tree-ensemble':
       return { ...base, split: op.split, trees: op.n_trees, nodes: op.n_nodes, outputs: op.n_outputs, aggregation: op.aggregation, activation: op.activation.kind };
     case 'linear':

@@ -1,5 +1,5 @@
 import { MvError, assertNever } from '../core/index.js';
-import { isEstimatorOp, type EstimatorOp, type KnnOp, type Method, type ModelIR, type MultiOutputOp, type Op, type TensorRef, type TreeEnsembleOp } from './ir.js';
+import { isEstimatorOp, type EstimatorOp, type KnnOp, type Method, type ModelIR, type MultiOutputOp, type Op, type TensorRef, type TreeEnsembleOp, type VoteOp } from './ir.js';
 import type { IrTensor } from './tensors.js';
 
 /**
@@ -394,6 +394,7 @@ function transformTypes(ctx: Ctx, op: Op, types: readonly ColType[], path: Path)
     case 'gaussian-nb':
     case 'mlp':
     case 'multi-output':
+    case 'vote':
       return fail(path, `${op.kind} is an estimator, not a transform`);
     default:
       return assertNever(op, 'operator');
@@ -428,6 +429,8 @@ export function estimatorMethods(op: Op, classifier: boolean): Method[] {
       const each = op.estimators.map((e) => splitSub(e, []).estimator).map((e) => (e ? estimatorMethods(e, classifier) : []));
       return (['predict', 'predict_proba'] as const).filter((m) => each.every((ms) => ms.includes(m)));
     }
+    case 'vote':
+      return op.voting === 'soft' ? ['predict', 'predict_proba'] : ['predict'];
     default:
       return ['transform'];
   }
@@ -454,6 +457,7 @@ export function readColumns(op: Op): Set<number> | null {
     case 'pipeline':
       return op.steps.length > 0 ? readColumns(op.steps[0]!) : null;
     case 'multi-output':
+    case 'vote':
       return readColumns({ kind: 'concat', parts: op.estimators });
     default:
       return null;
@@ -510,6 +514,7 @@ export function validateGraph(ir: ModelIR, tensors: ReadonlyMap<string, IrTensor
     if (output.methods.includes('decision_function')) fail(['output', 'methods'], 'a multi-output classifier has no decision_function');
   } else if (output.kind === 'classifier' && new Set(output.classes).size !== output.classes.length) fail(['output', 'classes'], 'class labels repeat');
   if (estimator.kind === 'multi-output') return checkMultiOutput(ctx, estimator, t, path, output);
+  if (estimator.kind === 'vote') return checkVote(ctx, estimator, t, path, output);
   const width = estimatorWidth(ctx, estimator, t, path);
   if (output.kind === 'classifier' && output.n_classes) {
     // estimators whose scikit-learn versions take a 2-D y themselves
@@ -554,20 +559,42 @@ export function splitSub(op: Op, path: Path): { transforms: readonly Op[]; estim
   return { transforms: op.steps.slice(0, -1), estimator: last, path: [...path, 'steps', op.steps.length - 1] };
 }
 
+/** An estimator of a composite (multi-output, vote) with its steps, its own kind checked; its width. */
+function subEstimator(ctx: Ctx, sub: Op, types: readonly ColType[], at: Path): { estimator: EstimatorOp; width: number; path: Path } {
+  const { transforms, estimator, path } = splitSub(sub, at);
+  if (!estimator || estimator.kind === 'multi-output' || estimator.kind === 'vote') return fail(at, 'each part needs an estimator of its own (or a pipeline ending in one)');
+  let t = types;
+  transforms.forEach((tr, i) => {
+    t = transformTypes(ctx, tr, t, [...at, 'steps', i]);
+  });
+  return { estimator, width: estimatorWidth(ctx, estimator, t, path), path };
+}
+
+/** vote: every estimator fits the whole head (soft voting: each has predict_proba); weights one per estimator, not summing to 0. */
+function checkVote(ctx: Ctx, op: VoteOp, types: readonly ColType[], path: Path, output: ModelIR['output']): void {
+  const classifier = output.kind === 'classifier';
+  if (classifier ? op.voting === 'mean' : op.voting !== 'mean') fail([...path, 'voting'], `a ${output.kind} votes ${classifier ? 'soft or hard' : 'by the mean'}, not ${op.voting}`);
+  if (classifier && output.n_classes) fail(['output', 'n_classes'], 'a vote has one output');
+  if (op.weights) {
+    if (op.weights.length !== op.estimators.length) fail([...path, 'weights'], `${op.weights.length} weights for ${op.estimators.length} estimators`);
+    if (!op.weights.every(Number.isFinite) || op.weights.reduce((a, b) => a + b, 0) === 0) fail([...path, 'weights'], 'weights must be finite and not sum to 0');
+  }
+  op.estimators.forEach((sub, q) => {
+    const { estimator, width, path: ep } = subEstimator(ctx, sub, types, [...path, 'estimators', q]);
+    checkHead(estimator, width, classifier ? output.classes.length : null, classifier ? ['output', 'classes'] : ['output', 'n_outputs'], ep);
+    if (!classifier && width !== 1) fail(ep, `estimator ${q} gives ${width} values; a vote averages one`);
+    if (op.voting === 'soft' && !estimatorMethods(estimator, true).includes('predict_proba')) fail(ep, `estimator ${q} has no predict_proba for soft voting`);
+  });
+  if (!classifier && output.n_outputs !== 1) fail(['output', 'n_outputs'], `a vote gives one value, n_outputs is ${output.n_outputs}`);
+}
+
 /** multi-output: one estimator per output on the same columns, each fitting its output of the head. */
 function checkMultiOutput(ctx: Ctx, op: MultiOutputOp, types: readonly ColType[], path: Path, output: ModelIR['output']): void {
   const S = op.estimators.length;
   if (output.kind === 'classifier' && output.n_classes?.length !== S) fail(['output', 'n_classes'], `a multi-output classifier of ${S} estimators needs n_classes for ${S} outputs`);
   if (output.kind !== 'classifier' && output.n_outputs !== S) fail(['output', 'n_outputs'], `${S} estimators, n_outputs is ${output.n_outputs}`);
   op.estimators.forEach((sub, q) => {
-    const at = [...path, 'estimators', q];
-    const { transforms, estimator, path: ep } = splitSub(sub, at);
-    if (!estimator || estimator.kind === 'multi-output') return fail(at, 'each output needs an estimator of its own (or a pipeline ending in one)');
-    let t = types;
-    transforms.forEach((tr, i) => {
-      t = transformTypes(ctx, tr, t, [...at, 'steps', i]);
-    });
-    const width = estimatorWidth(ctx, estimator, t, ep);
+    const { estimator, width, path: ep } = subEstimator(ctx, sub, types, [...path, 'estimators', q]);
     checkHead(estimator, width, output.kind === 'classifier' ? output.n_classes![q]! : null, output.kind === 'classifier' ? ['output', 'n_classes', q] : ['output', 'n_outputs'], ep);
     if (output.kind !== 'classifier' && width !== 1) fail(ep, `output ${q}: a multi-output regressor's estimators give one value each, this one ${width}`);
   });

@@ -1,8 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { expect } from 'vitest';
-import { DEFAULT_LIMITS, sha256Hex } from '../../src/core/index.js';
+import { DEFAULT_LIMITS, MvError, sha256Hex } from '../../src/core/index.js';
+import { convertFile } from '../../src/convert/index.js';
 import { decompress, detectCompression } from '../../src/formats/compress/index.js';
 import { parsePickle, type PyValue } from '../../src/formats/pickle/index.js';
+import { parseSafetensors, writeSafetensors } from '../../src/formats/safetensors/index.js';
+import { decodeArtifact } from '../../src/runtime/index.js';
 
 export const SKLEARN_DIR = new URL('../fixtures/sklearn/', import.meta.url).pathname;
 
@@ -73,3 +76,27 @@ export function compare(e: Expected, method: string, got: { shape: readonly numb
   }
 }
 
+/** A fixture converted to an artifact. */
+export const converted = async (name: string): Promise<Uint8Array> =>
+  (await convertFile(new Uint8Array(readFileSync(`${SKLEARN_DIR}${name}.joblib`)), { sourceSha256: '0'.repeat(64), created: '2026-01-01T00:00:00Z' })).bytes;
+export type Desc = { output: Record<string, unknown>; graph: Record<string, unknown> & { estimators?: unknown[] } };
+/** An artifact with its description edited (tensors unchanged). */
+export function edited(bytes: Uint8Array, edit: (d: Desc) => void): Uint8Array {
+  const f = parseSafetensors(bytes);
+  const d = JSON.parse(f.metadata!.model!) as Desc;
+  edit(d);
+  const tensors = new Map(f.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: f.read(t.name) }]));
+  return writeSafetensors(tensors, { format: 'modelvault/1', model: JSON.stringify(d) });
+}
+/** decodeArtifact refuses `bytes` with ARTIFACT_INVALID and a message matching `message`. */
+export function expectRefused(bytes: Uint8Array, message: RegExp): void {
+  try {
+    decodeArtifact(bytes);
+  } catch (e) {
+    expect(e).toBeInstanceOf(MvError);
+    expect((e as MvError).code).toBe('ARTIFACT_INVALID');
+    expect((e as MvError).message).toMatch(message);
+    return;
+  }
+  expect.fail('decoded');
+}

@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Output } from '../../src/cli/output.js';
-import { convertFile } from '../../src/convert/index.js';
-import { MvError } from '../../src/core/index.js';
 import { parseSafetensors, writeSafetensors } from '../../src/formats/safetensors/index.js';
 import { decodeArtifact, describeModel, loadModel, predict } from '../../src/runtime/index.js';
-import { SKLEARN_DIR } from './fixtures.js';
+import { SKLEARN_DIR, converted, edited, expectRefused, type Desc } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mv-multi-'));
 const capture = (): Output & { stdout: string[]; stderr: string[] } => {
@@ -26,31 +24,6 @@ const run = async (...args: string[]): Promise<{ code: number; stdout: string; s
   const code = await main(['node', 'modelvault', ...args], o);
   return { code, stdout: o.stdout.join('\n'), stderr: o.stderr.join('\n') };
 };
-
-/** A fixture converted to an artifact. */
-const converted = async (name: string): Promise<Uint8Array> =>
-  (await convertFile(new Uint8Array(readFileSync(`${SKLEARN_DIR}${name}.joblib`)), { sourceSha256: '0'.repeat(64), created: '2026-01-01T00:00:00Z' })).bytes;
-type Desc = { output: Record<string, unknown>; graph: Record<string, unknown> & { estimators?: unknown[] } };
-/** An artifact with its description edited (tensors unchanged). */
-function edited(bytes: Uint8Array, edit: (d: Desc) => void): Uint8Array {
-  const f = parseSafetensors(bytes);
-  const d = JSON.parse(f.metadata!.model!) as Desc;
-  edit(d);
-  const tensors = new Map(f.tensors.map((t) => [t.name, { dtype: t.dtype, shape: t.shape, data: f.read(t.name) }]));
-  return writeSafetensors(tensors, { format: 'modelvault/1', model: JSON.stringify(d) });
-}
-/** decodeArtifact refuses `bytes` with ARTIFACT_INVALID and a message matching `message`. */
-function expectRefused(bytes: Uint8Array, message: RegExp): void {
-  try {
-    decodeArtifact(bytes);
-  } catch (e) {
-    expect(e).toBeInstanceOf(MvError);
-    expect((e as MvError).code).toBe('ARTIFACT_INVALID');
-    expect((e as MvError).message).toMatch(message);
-    return;
-  }
-  expect.fail('decoded');
-}
 
 const E = JSON.parse(readFileSync(`${SKLEARN_DIR}random_forest_classifier_multi_str.expected.json`, 'utf8')) as {
   input: number[][]; outputs: { predict: string[][]; predict_proba: number[][] };

@@ -18,6 +18,11 @@ const NOT_OFFERED: Record<string, readonly string[]> = {
   lda_multiclass: ['transform'],
   kmeans: ['transform'],
   pipeline_scaler_minibatch_kmeans: ['transform'],
+  // Voting*.transform stacks the voters' outputs; the artifact's head is the vote
+  voting_soft_str: ['transform'],
+  voting_hard_weighted: ['transform'],
+  voting_soft_weighted_pipeline: ['transform'],
+  voting_regressor: ['transform'],
 };
 
 /**

@@ -41,6 +41,47 @@ export function mapMultiOutput(s: State, ctx: Ctx, role: 'classifier' | 'regress
   };
 }
 
+/**
+ * VotingClassifier / VotingRegressor (sklearn.ensemble): `estimators_` (the fitted, non-dropped ones)
+ * vote soft, hard or by the mean; `weights` pair with `estimators` including dropped entries, so the
+ * dropped ones' weights are left out (sklearn `_weights_not_none`). A classifier's estimators were fitted
+ * on the label-encoded y, so their classes must be 0 … K−1 of `classes_`.
+ */
+export function mapVoting(s: State, ctx: Ctx, role: 'classifier' | 'regressor'): Mapped {
+  requireFitted(s, 'estimators_');
+  const fitted = s.items('estimators_');
+  if (fitted.length === 0) s.fail('estimators_ is empty', 'estimators_');
+  const subs = fitted.map((e, q) => ctx.map(e, s.at(`estimators_[${q}]`)));
+  const raw = s.raw('weights');
+  let weights: number[] | undefined;
+  if (raw !== undefined && raw !== null) {
+    const all = s.vec('weights');
+    const declared = s.items('estimators');
+    if (all.length !== declared.length) s.fail(`${all.length} weights for ${declared.length} estimators`, 'weights');
+    weights = declared.flatMap((pair, q) => (seqItems(pair)?.[1] === 'drop' ? [] : [all[q]!]));
+    if (weights.length !== subs.length) s.fail(`${weights.length} weights for ${subs.length} fitted estimators`, 'weights');
+  }
+  const voting = role === 'regressor' ? 'mean' : s.str('voting');
+  if (voting !== 'soft' && voting !== 'hard' && voting !== 'mean') s.unsupported(`voting=${JSON.stringify(voting)}`, 'voting');
+  subs.forEach((m, q) => {
+    if (m.role !== role) s.fail(`estimators_[${q}] is a ${m.role}, not a ${role}`, `estimators_[${q}]`);
+    if (m.nClasses || (role === 'regressor' && m.nOut !== 1)) s.unsupported(`estimators_[${q}] with several outputs`, `estimators_[${q}]`);
+    if (voting === 'soft' && !m.methods.includes('predict_proba')) s.unsupported(`soft voting over estimators_[${q}], which has no predict_proba`, `estimators_[${q}]`);
+  });
+  const op: Op = { kind: 'vote', name: s.shortName, voting, estimators: subs.map((m) => m.op), ...(weights ? { weights } : {}) };
+  const nIn = nFeaturesIn(s) ?? subs[0]!.nIn;
+  const featureNames = featureNamesIn(s) ?? subs[0]!.featureNames;
+  const library = subs.find((m) => m.library)?.library;
+  const common = { op, role, nIn, ...(featureNames ? { featureNames } : {}), ...(library ? { library } : {}) };
+  if (role === 'regressor') return { ...common, nOut: 1, methods: ['predict'] };
+  const classes = s.labels();
+  subs.forEach((m, q) => {
+    const own = m.classes ?? [];
+    if (own.length !== classes.length || own.some((c, k) => c !== k)) s.fail(`estimators_[${q}] was not fitted on the label-encoded classes (its classes: ${JSON.stringify(own).slice(0, 80)})`, `estimators_[${q}]`);
+  });
+  return { ...common, nOut: classes.length, classes, methods: voting === 'soft' ? ['predict', 'predict_proba'] : ['predict'] };
+}
+
 /** Pipeline: transforms chained, the last step decides the role and methods. */
 export function mapPipeline(s: State, ctx: Ctx): Mapped {
   const steps = s.items('steps');

@@ -11,7 +11,7 @@ import { indexUnique } from '../../core/index.js';
 import { GB_LOSS_CLASSES } from './gb.js';
 import { HGB_LOSS_CLASSES } from './hgb.js';
 import type { Ctx, Mapped, State } from './common.js';
-import { mapColumnTransformer, mapMultiOutput, mapPipeline } from './compose.js';
+import { mapColumnTransformer, mapMultiOutput, mapPipeline, mapVoting } from './compose.js';
 import { mapOneHotEncoder, mapOrdinalEncoder } from './encoders.js';
 import { mapGbClassifier, mapGbRegressor } from './gb.js';
 import { mapHgbClassifier, mapHgbRegressor } from './hgb.js';
@@ -124,6 +124,8 @@ export const ESTIMATORS: readonly EstimatorRow[] = [
   { cls: 'sklearn.compose._column_transformer.ColumnTransformer', family: 'composition', versions: SK, doc: 'int/str/slice/mask columns, remainder passthrough/drop, dense output.', map: mapColumnTransformer },
   { cls: 'sklearn.neural_network._multilayer_perceptron.MLPClassifier', family: 'neural-network', versions: SK, doc: 'coefs_/intercepts_ per layer; relu/tanh/logistic/identity hidden; softmax or logistic output (predict p > 0.5 when binary).', map: (s, ctx) => mapMlp(s, ctx, 'classifier') },
   { cls: 'sklearn.neural_network._multilayer_perceptron.MLPRegressor', family: 'neural-network', versions: SK, doc: 'coefs_/intercepts_ per layer; identity output, one or several targets.', map: (s, ctx) => mapMlp(s, ctx, 'regressor') },
+  { cls: 'sklearn.ensemble._voting.VotingClassifier', family: 'composition', versions: SK, doc: "estimators_ vote soft (weighted mean of probabilities) or hard (weighted count of predicted classes); 'drop' entries' weights left out.", map: (s, ctx) => mapVoting(s, ctx, 'classifier') },
+  { cls: 'sklearn.ensemble._voting.VotingRegressor', family: 'composition', versions: SK, doc: 'Weighted mean of the estimators_ predictions.', map: (s, ctx) => mapVoting(s, ctx, 'regressor') },
   { cls: 'sklearn.multioutput.MultiOutputClassifier', family: 'composition', versions: SK, doc: 'One estimator per output (estimators_): labels [n, outputs]; predict_proba side by side when all have it.', map: (s, ctx) => mapMultiOutput(s, ctx, 'classifier') },
   { cls: 'sklearn.multioutput.MultiOutputRegressor', family: 'composition', versions: SK, doc: 'One single-output regressor per output (estimators_): predictions [n, outputs].', map: (s, ctx) => mapMultiOutput(s, ctx, 'regressor') },
   // other libraries' scikit-learn wrappers (§5.5, §6)
@@ -175,6 +177,8 @@ export const INNER_TYPES: Readonly<Record<string, string>> = {
   'sklearn.preprocessing._label.LabelBinarizer': 'RidgeClassifier _label_binarizer: classes_ read.',
   'lightgbm.compat._LGBMLabelEncoder': 'LGBMClassifier _le: labels are read from _classes.',
   'sklearn.preprocessing._label.LabelEncoder': 'Label encoder inside wrappers: labels are read from classes_.',
+  'sklearn.utils._bunch.Bunch': 'Voting named_estimators_: the same fitted estimators as estimators_, which is what is read.',
+  'sklearn.utils.Bunch': 'named_estimators_ before scikit-learn 1.2 (sklearn.utils.Bunch).',
 };
 
 /** Cython loss objects pickled via `__pyx_unpickle_Cy*` and the loss classes the mappers read. */

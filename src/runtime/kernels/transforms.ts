@@ -329,6 +329,7 @@ export function compileTransform(op: Op, t: Tensors, where: string): TransformKe
     case 'gaussian-nb':
     case 'mlp':
     case 'multi-output':
+    case 'vote':
       throw new MvError('ARTIFACT_INVALID', `${op.kind} used as a transform`);
     default:
       return assertNever(op, 'operator');
