@@ -136,7 +136,7 @@ describe('malformed state', () => {
 describe('property: mutated real graphs only raise MvError', () => {
   const FILES = ['pipeline_column_transformer_logreg.joblib', 'hgb_classifier_categorical.joblib', 'gb_classifier_multiclass.joblib',
     'svc_rbf_proba.joblib', 'knn_classifier_distance.joblib', 'imputer_indicator.joblib', 'random_forest_classifier.joblib', 'pca_whiten.joblib',
-    'random_forest_classifier_multi_str.joblib', 'knn_classifier_multi.joblib', 'multi_output_logreg.joblib', 'mlp_classifier_relu.joblib'];
+    'random_forest_classifier_multi_str.joblib', 'knn_classifier_multi.joblib', 'multi_output_logreg.joblib', 'mlp_classifier_relu.joblib', 'voting_hard_weighted.joblib'];
   const bytes: Uint8Array[] = [];
   beforeAll(async () => {
     for (const f of FILES) bytes.push((await loadGraph(f)).bytes);
