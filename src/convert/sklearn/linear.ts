@@ -1,7 +1,7 @@
 /**
  * Linear models (formats.md §4.1–§4.2): raw = X·coef_ᵀ + intercept_.
  */
-import type { Activation } from '../../runtime/index.js';
+import type { Activation, LinearOp } from '../../runtime/index.js';
 import { addTensor, CLASSIFIER_METHODS, featureNamesIn, nFeaturesIn, requireFitted, State, type Ctx, type Mapped } from './common.js';
 
 /** coef_ as [n_targets, n_features] and intercept_ as [n_targets] (a scalar intercept is broadcast). */
@@ -31,6 +31,24 @@ export function mapLinearRegressor(s: State, ctx: Ctx): Mapped {
     intercept: addTensor(ctx, s, 'intercept', 'F64', [rows], intercept),
   };
   return { op, role: 'regressor', nIn: cols, nOut: twoD ? rows : 1, methods: ['predict'], featureNames: featureNamesIn(s) };
+}
+
+/** The inverse link of a generalized linear model, by the class of its `_base_loss` (≥ 1.1). */
+const GLM_LINK: Readonly<Record<string, 'identity' | 'log'>> = {
+  'sklearn._loss.loss.HalfSquaredError': 'identity',
+  'sklearn._loss.loss.HalfTweedieLossIdentity': 'identity',
+  'sklearn._loss.loss.HalfPoissonLoss': 'log',
+  'sklearn._loss.loss.HalfGammaLoss': 'log',
+  'sklearn._loss.loss.HalfTweedieLoss': 'log',
+};
+
+/** PoissonRegressor, GammaRegressor, TweedieRegressor (sklearn `_glm`): link⁻¹(X·coef_ + intercept_), exp for a log link. */
+export function mapGlm(s: State, ctx: Ctx): Mapped {
+  if (!s.has('_base_loss')) s.unsupported('a generalized linear model without _base_loss (scikit-learn ≤ 1.0 layout)', '_base_loss');
+  const loss = s.child('_base_loss').cls;
+  const link = GLM_LINK[loss] ?? s.unsupported(`loss ${loss}`, '_base_loss');
+  const m = mapLinearRegressor(s, ctx);
+  return link === 'log' ? { ...m, op: { ...(m.op as LinearOp), proba: { kind: 'exp' } } } : m;
 }
 
 /**

@@ -16,7 +16,7 @@ import { mapOneHotEncoder, mapOrdinalEncoder } from './encoders.js';
 import { mapGbClassifier, mapGbRegressor } from './gb.js';
 import { mapHgbClassifier, mapHgbRegressor } from './hgb.js';
 import { mapKMeans, mapKnnClassifier, mapKnnRegressor, mapNearestCentroid } from './knn.js';
-import { mapLda, mapOneVsRest, mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapRidgeClassifier, mapSgdClassifier } from './linear.js';
+import { mapGlm, mapLda, mapOneVsRest, mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapRidgeClassifier, mapSgdClassifier } from './linear.js';
 import { mapMlp } from './mlp.js';
 import { mapGaussianNb } from './naive-bayes.js';
 import { mapFunctionTransformer, mapTruncatedSvd, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
@@ -42,6 +42,9 @@ const SK = '0.24–1.6';
 export const ESTIMATORS: readonly EstimatorRow[] = [
   // linear regressors (formats.md §4.1)
   { cls: 'sklearn.linear_model._base.LinearRegression', family: 'linear', versions: SK, doc: 'X·coef_ᵀ + intercept_, single or multi-target.', map: mapLinearRegressor },
+  { cls: 'sklearn.linear_model._glm.glm.PoissonRegressor', family: 'linear', versions: '1.1–1.6', doc: 'exp(X·coef_ + intercept_) (log link, from _base_loss).', map: mapGlm },
+  { cls: 'sklearn.linear_model._glm.glm.GammaRegressor', family: 'linear', versions: '1.1–1.6', doc: 'exp(X·coef_ + intercept_) (log link).', map: mapGlm },
+  { cls: 'sklearn.linear_model._glm.glm.TweedieRegressor', family: 'linear', versions: '1.1–1.6', doc: 'Identity or log link, from the class of _base_loss.', map: mapGlm },
   { cls: 'sklearn.linear_model._ridge.Ridge', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
   { cls: 'sklearn.linear_model._coordinate_descent.Lasso', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
   { cls: 'sklearn.linear_model._coordinate_descent.ElasticNet', family: 'linear', versions: SK, doc: 'As LinearRegression.', map: mapLinearRegressor },
@@ -177,6 +180,8 @@ export const INNER_TYPES: Readonly<Record<string, string>> = {
   'sklearn.preprocessing._label.LabelBinarizer': 'RidgeClassifier _label_binarizer: classes_ read.',
   'lightgbm.compat._LGBMLabelEncoder': 'LGBMClassifier _le: labels are read from _classes.',
   'sklearn.preprocessing._label.LabelEncoder': 'Label encoder inside wrappers: labels are read from classes_.',
+  'sklearn._loss.loss.HalfTweedieLoss': 'TweedieRegressor _base_loss: its class gives the link (log).',
+  'sklearn._loss.loss.HalfTweedieLossIdentity': 'TweedieRegressor _base_loss: its class gives the link (identity).',
   'sklearn.utils._bunch.Bunch': 'Voting named_estimators_: the same fitted estimators as estimators_, which is what is read.',
   'sklearn.utils.Bunch': 'named_estimators_ before scikit-learn 1.2 (sklearn.utils.Bunch).',
 };
