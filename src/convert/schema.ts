@@ -54,6 +54,9 @@ export function widthOf(op: Op, nIn: number): number {
       return op.powers.shape[0]!;
     case 'pca':
       return op.components.shape[0]!;
+    case 'normalize':
+    case 'binarize':
+      return op.n_features;
     case 'column-select':
       return op.columns.length;
     case 'concat':
@@ -114,6 +117,8 @@ function back(op: Op, nIn: number, out: readonly Req[] | undefined, tensors: Ten
     }
     case 'polynomial':
     case 'pca':
+    case 'normalize':
+    case 'binarize':
       return fill(nIn, num());
     case 'column-select': {
       const req = fill(nIn, UNUSED_NUMBER);
@@ -210,6 +215,8 @@ export function outputNames(op: Op, inNames: readonly string[], tensors: Tensors
     case 'identity':
     case 'scale':
     case 'ordinal':
+    case 'normalize':
+    case 'binarize':
       return [...inNames];
     case 'impute':
       return [...op.keep.map((j) => inNames[j] ?? `x${j}`), ...op.indicator.map((j) => `missingindicator_${inNames[j] ?? `x${j}`}`)];

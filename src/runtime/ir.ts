@@ -175,6 +175,25 @@ export interface PcaOp {
   readonly whiten: boolean;
 }
 
+/**
+ * Normalizer (sklearn `normalize`, axis 1): each row divided by its l1 norm Σ|x|, l2 norm √Σx² or
+ * max |x|; a norm below 10·ε (2.2e-15, sklearn `_handle_zeros_in_scale`) counts as 1.
+ */
+export interface NormalizeOp {
+  readonly kind: 'normalize';
+  readonly name?: string;
+  readonly n_features: number;
+  readonly norm: 'l1' | 'l2' | 'max';
+}
+
+/** Binarizer: 1 where x > threshold, else 0. */
+export interface BinarizeOp {
+  readonly kind: 'binarize';
+  readonly name?: string;
+  readonly n_features: number;
+  readonly threshold: number;
+}
+
 /** Selects input columns by index, in the order given (duplicates allowed). */
 export interface ColumnSelectOp {
   readonly kind: 'column-select';
@@ -367,6 +386,8 @@ export type TransformOp =
   | OrdinalOp
   | PolynomialOp
   | PcaOp
+  | NormalizeOp
+  | BinarizeOp
   | ColumnSelectOp
   | ConcatOp
   | PipelineOp;

@@ -358,6 +358,11 @@ function transformTypes(ctx: Ctx, op: Op, types: readonly ColType[], path: Path)
       for (let i = 0; i < pw.length; i++) if (!(pw[i]! >= 0 && pw[i]! <= 64)) fail([...path, 'powers'], `power ${pw[i]} out of range 0..64`);
       return new Array<ColType>(p[0]!).fill('num');
     }
+    case 'normalize':
+    case 'binarize':
+      expectWidth(types, op.n_features, path, op.kind);
+      allNumeric(types, path, op.kind);
+      return [...types];
     case 'pca': {
       const c = dims(op.components);
       if (c.length !== 2) fail([...path, 'components'], 'components must be 2-D');

@@ -61,6 +61,22 @@ export function mapMaxAbsScaler(s: State, ctx: Ctx): Mapped {
   return transformer(s, { kind: 'scale', name: s.shortName, n_features: n, div }, n, n);
 }
 
+/** Normalizer: each row divided by its l1, l2 or max norm (stateless; the width from n_features_in_). */
+export function mapNormalizer(s: State): Mapped {
+  const norm = s.optStr('norm') ?? 'l2';
+  if (norm !== 'l1' && norm !== 'l2' && norm !== 'max') return s.unsupported(`norm=${JSON.stringify(norm)}`, 'norm');
+  const n = width(s);
+  return transformer(s, { kind: 'normalize', name: s.shortName, n_features: n, norm }, n, n);
+}
+
+/** Binarizer: 1 where x > threshold, else 0 (stateless). */
+export function mapBinarizer(s: State): Mapped {
+  const threshold = s.optNum('threshold') ?? 0;
+  if (!Number.isFinite(threshold)) s.unsupported(`threshold=${threshold}`, 'threshold');
+  const n = width(s);
+  return transformer(s, { kind: 'binarize', name: s.shortName, n_features: n, threshold }, n, n);
+}
+
 function missingMarker(s: State): MissingMarker {
   const v = s.raw('missing_values');
   if (v === null || v === undefined) return v === null ? { kind: 'none' } : { kind: 'nan' };

@@ -19,7 +19,7 @@ import { mapKMeans, mapKnnClassifier, mapKnnRegressor, mapNearestCentroid } from
 import { mapGlm, mapLda, mapOneVsRest, mapLinearRegressor, mapLinearSvc, mapLogisticRegression, mapRidgeClassifier, mapSgdClassifier } from './linear.js';
 import { mapMlp } from './mlp.js';
 import { mapGaussianNb } from './naive-bayes.js';
-import { mapFunctionTransformer, mapTruncatedSvd, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
+import { mapBinarizer, mapFunctionTransformer, mapNormalizer, mapTruncatedSvd, mapMaxAbsScaler, mapMinMaxScaler, mapPca, mapPolynomialFeatures, mapRobustScaler, mapSimpleImputer, mapStandardScaler } from './preprocess.js';
 import { mapMissingIndicator, mapRfe, mapSelectKBest, mapVarianceThreshold } from './select.js';
 import { mapSvc, mapSvr } from './svm.js';
 import { mapLgbmWrapper, mapXgbWrapper } from './wrappers.js';
@@ -123,6 +123,8 @@ export const ESTIMATORS: readonly EstimatorRow[] = [
   { cls: 'sklearn.decomposition._incremental_pca.IncrementalPCA', family: 'preprocessing', versions: SK, doc: 'Same fitted state as PCA.', map: mapPca },
   { cls: 'sklearn.decomposition._truncated_svd.TruncatedSVD', family: 'preprocessing', versions: SK, doc: 'x·components_ᵀ (PCA operator, zero mean).', map: mapTruncatedSvd },
   { cls: 'sklearn.decomposition._pca.PCA', family: 'preprocessing', versions: SK, doc: '(x − mean_)·components_ᵀ, optional whitening.', map: mapPca },
+  { cls: 'sklearn.preprocessing._data.Normalizer', family: 'preprocessing', versions: SK, doc: 'Rows divided by their l1, l2 or max norm (near-zero norms count as 1).', map: mapNormalizer },
+  { cls: 'sklearn.preprocessing._data.Binarizer', family: 'preprocessing', versions: SK, doc: '1 where x > threshold, else 0.', map: mapBinarizer },
   // composition
   { cls: 'sklearn.compose._column_transformer.ColumnTransformer', family: 'composition', versions: SK, doc: 'int/str/slice/mask columns, remainder passthrough/drop, dense output.', map: mapColumnTransformer },
   { cls: 'sklearn.neural_network._multilayer_perceptron.MLPClassifier', family: 'neural-network', versions: SK, doc: 'coefs_/intercepts_ per layer; relu/tanh/logistic/identity hidden; softmax or logistic output (predict p > 0.5 when binary).', map: (s, ctx) => mapMlp(s, ctx, 'classifier') },

@@ -1,5 +1,5 @@
 import { MvError, assertNever } from '../../core/index.js';
-import type { Categories, ImputeOp, OneHotOp, Op, OrdinalOp, PcaOp, PolynomialOp, ScaleOp } from '../ir.js';
+import type { BinarizeOp, Categories, ImputeOp, NormalizeOp, OneHotOp, Op, OrdinalOp, PcaOp, PolynomialOp, ScaleOp } from '../ir.js';
 import { f64, i32, type Tensors, type TransformKernel } from './common.js';
 import { checkFinite, type Frame } from './frame.js';
 
@@ -245,6 +245,41 @@ function compilePca(op: PcaOp, t: Tensors): TransformKernel {
   };
 }
 
+/** Largest norm sklearn `_handle_zeros_in_scale` replaces by 1 (10 · float64 epsilon). */
+const ZERO_NORM = 10 * Number.EPSILON;
+
+function compileNormalize(op: NormalizeOp): TransformKernel {
+  const F = op.n_features;
+  return {
+    finite: 'finite',
+    run(f) {
+      const n = f.rows;
+      const out = new Float64Array(n * F);
+      for (let i = 0; i < n; i++) {
+        const o = i * F;
+        let s = 0;
+        for (let j = 0; j < F; j++) {
+          const v = f.data[o + j]!;
+          if (op.norm === 'l2') s += v * v;
+          else if (op.norm === 'l1') s += Math.abs(v);
+          else if (Math.abs(v) > s) s = Math.abs(v);
+        }
+        let d = op.norm === 'l2' ? Math.sqrt(s) : s;
+        if (d < ZERO_NORM) d = 1;
+        for (let j = 0; j < F; j++) out[o + j] = f.data[o + j]! / d;
+      }
+      return { rows: n, cols: F, data: out };
+    },
+  };
+}
+
+function compileBinarize(op: BinarizeOp): TransformKernel {
+  return {
+    finite: 'finite',
+    run: (f) => ({ rows: f.rows, cols: f.cols, data: f.data.map((v) => (v > op.threshold ? 1 : 0)) }),
+  };
+}
+
 function selectColumns(f: Frame, cols: readonly number[]): Frame {
   const n = f.rows;
   const W = cols.length;
@@ -312,6 +347,10 @@ export function compileTransform(op: Op, t: Tensors, where: string): TransformKe
       return guarded(compilePolynomial(op, t), where, true);
     case 'pca':
       return guarded(compilePca(op, t), where, true);
+    case 'normalize':
+      return guarded(compileNormalize(op), where, true);
+    case 'binarize':
+      return guarded(compileBinarize(op), where, true);
     case 'column-select':
       return { finite: 'any', run: (f) => selectColumns(f, op.columns) };
     case 'concat': {
