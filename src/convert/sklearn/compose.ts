@@ -12,32 +12,41 @@ function identity(name: string, nIn: number | undefined): Mapped {
   return { op: { kind: 'identity', name }, role: 'transformer', nIn, nOut: nIn ?? -1, methods: ['transform'] };
 }
 
+/** The fitted parts of a composite (`estimators_`), each a `role` with one output of its own. */
+function fittedParts(s: State, ctx: Ctx, role: 'classifier' | 'regressor'): Mapped[] {
+  requireFitted(s, 'estimators_');
+  const items = s.items('estimators_');
+  if (items.length === 0) s.fail('estimators_ is empty', 'estimators_');
+  return items.map((e, q) => {
+    const m = ctx.map(e, s.at(`estimators_[${q}]`));
+    if (m.role !== role) s.fail(`estimators_[${q}] is a ${m.role}, not a ${role}`, `estimators_[${q}]`);
+    if (m.nClasses || (role === 'regressor' && m.nOut !== 1)) s.unsupported(`estimators_[${q}] with several outputs of its own`, `estimators_[${q}]`);
+    return m;
+  });
+}
+
+/** A composite's input width, feature names and computing library, from its own state or its first part. */
+function partsInput(s: State, parts: readonly Mapped[]): Pick<Mapped, 'nIn' | 'featureNames' | 'library'> {
+  const featureNames = featureNamesIn(s) ?? parts[0]!.featureNames;
+  const library = parts.find((m) => m.library)?.library;
+  return { nIn: nFeaturesIn(s) ?? parts[0]!.nIn, ...(featureNames ? { featureNames } : {}), ...(library ? { library } : {}) };
+}
+
 /**
  * MultiOutputClassifier / MultiOutputRegressor (sklearn.multioutput): one fitted estimator per output
  * in `estimators_`, each predicting its output from the same X; `predict_proba` when all have it.
  */
 export function mapMultiOutput(s: State, ctx: Ctx, role: 'classifier' | 'regressor'): Mapped {
-  requireFitted(s, 'estimators_');
-  const items = s.items('estimators_');
-  if (items.length === 0) s.fail('estimators_ is empty', 'estimators_');
-  const subs = items.map((e, q) => ctx.map(e, s.at(`estimators_[${q}]`)));
-  subs.forEach((m, q) => {
-    if (m.role !== role) s.fail(`estimators_[${q}] is a ${m.role}, not a ${role}`, `estimators_[${q}]`);
-    if (m.nClasses || (role === 'regressor' && m.nOut !== 1)) s.unsupported(`estimators_[${q}] with several outputs of its own`, `estimators_[${q}]`);
-  });
-  const op: Op = { kind: 'multi-output', name: s.shortName, estimators: subs.map((m) => m.op) };
-  const nIn = nFeaturesIn(s) ?? subs[0]!.nIn;
-  const featureNames = featureNamesIn(s) ?? subs[0]!.featureNames;
-  const library = subs.find((m) => m.library)?.library;
-  const common = { op, role, nIn, methods: ['predict'] as Mapped['methods'], ...(featureNames ? { featureNames } : {}), ...(library ? { library } : {}) };
-  if (role === 'regressor') return { ...common, nOut: subs.length };
-  const classes = subs.map((m) => m.classes ?? []);
+  const parts = fittedParts(s, ctx, role);
+  const common = { op: { kind: 'multi-output', name: s.shortName, estimators: parts.map((m) => m.op) } as Op, role, ...partsInput(s, parts) };
+  if (role === 'regressor') return { ...common, nOut: parts.length, methods: ['predict'] };
+  const classes = parts.map((m) => m.classes ?? []);
   return {
     ...common,
     nOut: classes.reduce((a, c) => a + c.length, 0),
     classes: classes.flat(),
     nClasses: classes.map((c) => c.length),
-    methods: subs.every((m) => m.methods.includes('predict_proba')) ? ['predict', 'predict_proba'] : ['predict'],
+    methods: parts.every((m) => m.methods.includes('predict_proba')) ? ['predict', 'predict_proba'] : ['predict'],
   };
 }
 
@@ -48,34 +57,26 @@ export function mapMultiOutput(s: State, ctx: Ctx, role: 'classifier' | 'regress
  * on the label-encoded y, so their classes must be 0 … K−1 of `classes_`.
  */
 export function mapVoting(s: State, ctx: Ctx, role: 'classifier' | 'regressor'): Mapped {
-  requireFitted(s, 'estimators_');
-  const fitted = s.items('estimators_');
-  if (fitted.length === 0) s.fail('estimators_ is empty', 'estimators_');
-  const subs = fitted.map((e, q) => ctx.map(e, s.at(`estimators_[${q}]`)));
-  const raw = s.raw('weights');
+  const parts = fittedParts(s, ctx, role);
   let weights: number[] | undefined;
+  const raw = s.raw('weights');
   if (raw !== undefined && raw !== null) {
     const all = s.vec('weights');
     const declared = s.items('estimators');
     if (all.length !== declared.length) s.fail(`${all.length} weights for ${declared.length} estimators`, 'weights');
     weights = declared.flatMap((pair, q) => (seqItems(pair)?.[1] === 'drop' ? [] : [all[q]!]));
-    if (weights.length !== subs.length) s.fail(`${weights.length} weights for ${subs.length} fitted estimators`, 'weights');
+    if (weights.length !== parts.length) s.fail(`${weights.length} weights for ${parts.length} fitted estimators`, 'weights');
   }
   const voting = role === 'regressor' ? 'mean' : s.str('voting');
-  if (voting !== 'soft' && voting !== 'hard' && voting !== 'mean') s.unsupported(`voting=${JSON.stringify(voting)}`, 'voting');
-  subs.forEach((m, q) => {
-    if (m.role !== role) s.fail(`estimators_[${q}] is a ${m.role}, not a ${role}`, `estimators_[${q}]`);
-    if (m.nClasses || (role === 'regressor' && m.nOut !== 1)) s.unsupported(`estimators_[${q}] with several outputs`, `estimators_[${q}]`);
+  if (voting !== 'soft' && voting !== 'hard' && voting !== 'mean') return s.unsupported(`voting=${JSON.stringify(voting)}`, 'voting');
+  parts.forEach((m, q) => {
     if (voting === 'soft' && !m.methods.includes('predict_proba')) s.unsupported(`soft voting over estimators_[${q}], which has no predict_proba`, `estimators_[${q}]`);
   });
-  const op: Op = { kind: 'vote', name: s.shortName, voting, estimators: subs.map((m) => m.op), ...(weights ? { weights } : {}) };
-  const nIn = nFeaturesIn(s) ?? subs[0]!.nIn;
-  const featureNames = featureNamesIn(s) ?? subs[0]!.featureNames;
-  const library = subs.find((m) => m.library)?.library;
-  const common = { op, role, nIn, ...(featureNames ? { featureNames } : {}), ...(library ? { library } : {}) };
+  const op: Op = { kind: 'vote', name: s.shortName, voting, estimators: parts.map((m) => m.op), ...(weights ? { weights } : {}) };
+  const common = { op, role, ...partsInput(s, parts) };
   if (role === 'regressor') return { ...common, nOut: 1, methods: ['predict'] };
   const classes = s.labels();
-  subs.forEach((m, q) => {
+  parts.forEach((m, q) => {
     const own = m.classes ?? [];
     if (own.length !== classes.length || own.some((c, k) => c !== k)) s.fail(`estimators_[${q}] was not fitted on the label-encoded classes (its classes: ${JSON.stringify(own).slice(0, 80)})`, `estimators_[${q}]`);
   });
