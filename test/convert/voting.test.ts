@@ -4,8 +4,10 @@
  * test/convert/sklearn-diff checks their outputs against scikit-learn's.
  */
 import { describe, expect, it } from 'vitest';
+import { convertGraph } from '../../src/convert/index.js';
+import type { PyDict, PyObject, PyValue } from '../../src/formats/pickle/index.js';
 import { describeModel, loadModel, predict } from '../../src/runtime/index.js';
-import { converted, edited, expectRefused, type Desc } from './fixtures.js';
+import { converted, edited, expectRefused, loadGraph, type Desc } from './fixtures.js';
 
 describe('vote', () => {
   it("leaves out the weights of 'drop' entries and checks each voter's input", async () => {
@@ -13,6 +15,17 @@ describe('vote', () => {
     expect(model.methods).toEqual(['predict']);
     expect(describeModel(model).graph).toMatchObject({ kind: 'vote', voting: 'hard', weights: [2, 1, 1], estimators: [{ kind: 'linear' }, { kind: 'tree-ensemble' }, { kind: 'knn' }] });
     expect(() => predict(model, [[0, Number.POSITIVE_INFINITY, 0, 0]])).toThrow(/the linear estimator of voter 0 cannot take Infinity/);
+  });
+
+  it('refuses a vote inside a MultiOutputClassifier with CONVERT_UNSUPPORTED (composites do not nest)', async () => {
+    const outer = (await loadGraph('multi_output_logreg.joblib')).value as PyObject;
+    const inner = (await loadGraph('voting_soft_str.joblib')).value;
+    const state = outer.state as PyDict;
+    const list = state.values[state.keys.indexOf('estimators_')] as { items: PyValue[] };
+    list.items[0] = inner;
+    expect(() => convertGraph(outer, { sourceSha256: '0'.repeat(64), created: '2026-01-01T00:00:00Z' })).toThrow(
+      expect.objectContaining({ code: 'CONVERT_UNSUPPORTED', message: expect.stringMatching(/estimators_\[0\] is itself a VotingClassifier/) }),
+    );
   });
 
   const refused: [string, string, (d: Desc) => void, RegExp][] = [

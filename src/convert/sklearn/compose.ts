@@ -21,6 +21,8 @@ function fittedParts(s: State, ctx: Ctx, role: 'classifier' | 'regressor'): Mapp
     const m = ctx.map(e, s.at(`estimators_[${q}]`));
     if (m.role !== role) s.fail(`estimators_[${q}] is a ${m.role}, not a ${role}`, `estimators_[${q}]`);
     if (m.nClasses || (role === 'regressor' && m.nOut !== 1)) s.unsupported(`estimators_[${q}] with several outputs of its own`, `estimators_[${q}]`);
+    const last = m.op.kind === 'pipeline' ? m.op.steps[m.op.steps.length - 1] : m.op;
+    if (last?.kind === 'vote' || last?.kind === 'multi-output') s.unsupported(`estimators_[${q}] is itself a ${last.name ?? last.kind} (composites do not nest)`, `estimators_[${q}]`);
     return m;
   });
 }
