@@ -501,5 +501,12 @@ export interface ModelIR {
   readonly provenance: Provenance;
 }
 
+/** Where each output's classes start in a multi-output classifier's `classes`, from `n_classes`. */
+export function outputOffsets(nClasses: readonly number[]): number[] {
+  const out = new Array<number>(nClasses.length);
+  for (let q = 0, at = 0; q < nClasses.length; at += nClasses[q]!, q++) out[q] = at;
+  return out;
+}
+
 export const ESTIMATOR_KINDS: readonly EstimatorOp['kind'][] = ['linear', 'tree-ensemble', 'svm', 'knn', 'gaussian-nb', 'mlp', 'multi-output', 'vote'];
 export const isEstimatorOp = (op: Op): op is EstimatorOp => (ESTIMATOR_KINDS as readonly string[]).includes(op.kind);

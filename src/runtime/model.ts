@@ -1,6 +1,6 @@
 import { MvError, assertNever } from '../core/index.js';
 import { decodeArtifact, type Artifact, type DecodeOptions } from './artifact.js';
-import type { EstimatorOp, InputSchema, Label, Method, ModelIR, MultiOutputOp, Op, ScaleOp, VoteOp } from './ir.js';
+import { outputOffsets, type EstimatorOp, type InputSchema, type Label, type Method, type ModelIR, type MultiOutputOp, type Op, type ScaleOp, type VoteOp } from './ir.js';
 import type { EstimatorKernel, HeadInfo, TransformKernel } from './kernels/common.js';
 import { argmaxRow, checkFinite, type Frame, type KernelOut } from './kernels/frame.js';
 import { compileKnn } from './kernels/knn.js';
@@ -99,8 +99,7 @@ function composite(subs: readonly SubKernel[], run: EstimatorKernel['run']): Est
  * [n, outputs].
  */
 function compileMultiOutput(op: MultiOutputOp, t: ReadonlyMap<string, IrTensor>, head: HeadInfo): EstimatorKernel {
-  /** Where each output's classes start in `classes`. */
-  const first = op.estimators.map((_, q) => (head.outputs ? head.outputs.slice(0, q).reduce((a, b) => a + b, 0) : 0));
+  const first = head.outputs ? outputOffsets(head.outputs) : op.estimators.map(() => 0);
   const subs = op.estimators.map((sub, q) => compileSub(sub, t, { classifier: head.classifier, nClasses: head.outputs?.[q] ?? 0, outputs: null }, q, `output ${q}`));
   const S = subs.length;
   return composite(subs, (f, method) => {

@@ -1,5 +1,5 @@
 import { MvError, assertNever } from '../core/index.js';
-import { isEstimatorOp, type EstimatorOp, type KnnOp, type Method, type ModelIR, type MultiOutputOp, type Op, type TensorRef, type TreeEnsembleOp, type VoteOp } from './ir.js';
+import { isEstimatorOp, outputOffsets, type EstimatorOp, type KnnOp, type Method, type ModelIR, type MultiOutputOp, type Op, type TensorRef, type TreeEnsembleOp, type VoteOp } from './ir.js';
 import type { IrTensor } from './tensors.js';
 
 /**
@@ -475,7 +475,7 @@ function knnOutputs(ctx: Ctx, op: KnnOp, per: readonly number[], path: Path): vo
   if (yd.length !== 2 || yd[1] !== per.length) fail([...path, 'y'], `y must be [n, ${per.length}] for ${per.length} outputs`);
   const y = ints(ctx, op.y);
   const S = per.length;
-  const lo = per.map((_, q) => per.slice(0, q).reduce((a, b) => a + b, 0));
+  const lo = outputOffsets(per);
   for (let i = 0; i < y.length; i++) {
     const q = i % S;
     if (!(y[i]! >= lo[q]! && y[i]! < lo[q]! + per[q]!)) fail([...path, 'y'], `row ${Math.floor(i / S)}: class index ${y[i]} is not one of output ${q}'s`);

@@ -2,6 +2,7 @@
  * KNeighbors{Classifier,Regressor} (formats.md §4.8): brute force over `_fit_X` (the KD/Ball tree in
  * `_tree` only accelerates the same search and is ignored).
  */
+import { outputOffsets } from '../../runtime/index.js';
 import { dictLookup, isDict, scalarNumber } from '../py.js';
 import { labelsOf } from '../state.js';
 import { addTensor, CLASSIFIER_METHODS, featureNamesIn, requireFitted, type Ctx, type Mapped, type State } from './common.js';
@@ -42,7 +43,7 @@ function mapKnn(s: State, ctx: Ctx, task: 'classifier' | 'regressor'): Mapped {
     const multi = s.bool('outputs_2d_', false) || nOutputs !== 1;
     const lists = multi ? s.items('classes_').map((c, o) => labelsOf(c, s.at(`classes_[${o}]`))) : [s.labels()];
     if (lists.length !== nOutputs) s.fail(`classes_ has ${lists.length} lists for ${nOutputs} outputs`, 'classes_');
-    const offsets = lists.map((_, o) => lists.slice(0, o).reduce((a, l) => a + l.length, 0));
+    const offsets = outputOffsets(lists.map((l) => l.length));
     const yGlobal = new Float64Array(y.data.length);
     for (let i = 0; i < y.data.length; i++) {
       const c = y.data[i]!;
